@@ -1,0 +1,46 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+CONFIG  ?= config/demo.yaml
+DATA    ?= ../shared/data
+PETS    := $(DATA)/counting/pets09_s2l1
+
+.PHONY: setup models media run test test-unit lint eval bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/setup_venv.sh
+	bash scripts/setup_venv.sh
+	touch $@
+
+models: setup
+	$(BIN)/edge model fetch --models-dir models
+
+media: setup
+	$(BIN)/edge media fetch --target var/media
+
+run: models media
+	$(BIN)/edge run --config $(CONFIG)
+
+test: models media
+	bash scripts/test_services.sh
+	$(BIN)/python -m pytest -q tests
+
+test-unit: setup
+	$(BIN)/python -m pytest -q tests/unit
+
+lint: setup
+	$(BIN)/ruff check edge scripts tests
+	$(BIN)/ruff format --check edge scripts tests || true
+
+eval: models media
+	$(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
+	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt \
+	  --line 384 0 384 576 --line 0 300 768 300 --line 0 400 768 400
+
+bench: models media
+	$(BIN)/python scripts/bench.py --config $(CONFIG)
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

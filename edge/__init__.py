@@ -1,0 +1,3 @@
+"""Edge video-analytics daemon for factories."""
+
+__version__ = "0.1.0"

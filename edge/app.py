@@ -1,0 +1,145 @@
+"""Composition root: builds every room from the settings, starts and stops them in order.
+
+Start order: store writer -> detectors (loaded and warmed up) -> cameras -> metrics exporter
+-> inference loop. Stop order is the reverse, so the writer is flushed last.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge.capture.camera import CameraCapture
+from edge.config.models import Settings
+from edge.detect.detector import Detector
+from edge.events import Event
+from edge.pipeline.loop import InferenceLoop, ModelRoute
+from edge.pipeline.stats import CameraStats, ProcessSampler
+from edge.pipeline.step import CameraPipeline, FrameResult, SiteOccupancy
+from edge.store.writer import StoreWriter
+from edge.telemetry import metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunOptions:
+    """How to run, beyond the settings (benchmarks, evaluation, tests)."""
+
+    pace: bool = True
+    """Play file sources at their native fps (False: as fast as they decode)."""
+    lockstep: bool = False
+    """Hand every frame of a file to inference (evaluation; never for live cameras)."""
+    max_frames: int | None = None
+    """Stop each camera after this many frames."""
+    loop_files: bool | None = None
+    """Override the cameras' ``loop`` setting."""
+
+
+class App:
+    """The daemon: cameras, one inference loop, the store writer and the exporter."""
+
+    def __init__(self, settings: Settings, options: RunOptions | None = None,
+                 on_result: Callable[[FrameResult], None] | None = None) -> None:
+        self.settings = settings
+        self.options = options or RunOptions()
+        self.on_result = on_result
+        self.site = SiteOccupancy()
+        self.sampler = ProcessSampler()
+        self.writer = StoreWriter(
+            settings.storage.path, settings.site.id, batch_max=settings.storage.batch_max,
+            flush_interval_ms=settings.storage.flush_interval_ms,
+            queue_max=settings.storage.queue_max)
+        self.cameras: dict[str, CameraCapture] = {}
+        self.stats: dict[str, CameraStats] = {}
+        self.routes: list[ModelRoute] = []
+        self.loop: InferenceLoop | None = None
+        self.metrics_port: int | None = None
+        self.started_at = 0.0
+
+    def start(self) -> None:
+        """Bring everything up; raises if the store or a model cannot be loaded."""
+        s = self.settings
+        self.started_at = time.monotonic()
+        self.writer.start()
+        models_dir = Path(s.models_dir)
+        for model_cfg in s.models:
+            detector = Detector(model_cfg, models_dir, s.inference.device)
+            warm = detector.warmup()
+            log.info("model %s warmed up in %.2fs", model_cfg.name, warm)
+            cams = frozenset(model_cfg.cameras) if model_cfg.cameras is not None else None
+            self.routes.append(ModelRoute(detector, cams))
+        for cam_cfg in s.cameras:
+            if not cam_cfg.enabled:
+                continue
+            if self.options.loop_files is not None:
+                cam_cfg = cam_cfg.model_copy(update={"loop": self.options.loop_files})
+            self.cameras[cam_cfg.id] = CameraCapture(
+                cam_cfg, pace=self.options.pace, lockstep=self.options.lockstep,
+                max_frames=self.options.max_frames)
+            self.stats[cam_cfg.id] = CameraStats(cam_cfg.id, s.storage.metrics_interval_s,
+                                                 self.sampler)
+        if not self.cameras:
+            raise RuntimeError("no enabled camera in the configuration")
+        for cam in self.cameras.values():
+            cam.start()
+        if s.metrics.enabled:
+            self.metrics_port = metrics.serve(s.metrics.host, s.metrics.port)
+            log.info("metrics on http://%s:%d/metrics", s.metrics.host, self.metrics_port)
+        self.loop = InferenceLoop(
+            self.cameras, self.routes, self._make_pipeline, self._emit,
+            batch_size=s.inference.batch_size, idle_sleep_s=s.inference.idle_sleep_ms / 1000,
+            stats=self.stats, on_result=self.on_result)
+        self.loop.start()
+
+    def _make_pipeline(self, camera_id: str) -> CameraPipeline:
+        cam = self.cameras[camera_id]
+        return CameraPipeline(cam.config, self.settings.tracking, self.site,
+                              fps=cam.health.source_fps or 10.0,
+                              heartbeat_s=self.settings.storage.occupancy_heartbeat_s)
+
+    def _emit(self, events: list[Event]) -> None:
+        self.writer.submit_many(events)
+        metrics.STORE_BACKLOG.set(self.writer.backlog())
+
+    def wait_finished(self, timeout: float | None = None) -> bool:
+        """Block until every file source has ended (no-loop runs); True if they did."""
+        assert self.loop is not None
+        return self.loop.finished.wait(timeout)
+
+    def stop(self) -> None:
+        """Stop the loop, then the cameras, then flush and close the store."""
+        t0 = time.monotonic()
+        if self.loop is not None:
+            self.loop.stop(timeout=3.0)
+        for cam in self.cameras.values():
+            cam.stop(timeout=0.5)
+        for stats in self.stats.values():
+            self.writer.submit_many(stats.flush())
+        self.writer.stop(timeout=max(0.5, 4.5 - (time.monotonic() - t0)))
+        log.info("stopped in %.2fs; %d events committed", time.monotonic() - t0,
+                 self.writer.committed)
+
+    def status_lines(self) -> list[str]:
+        """One line per camera: fps, people, vehicles, occupancy, entries, exits."""
+        lines = []
+        pipelines = self.loop.pipelines if self.loop else {}
+        for cam_id, cam in self.cameras.items():
+            p = pipelines.get(cam_id)
+            st = self.stats[cam_id]
+            elapsed = max(time.monotonic() - self.started_at, 1e-6)
+            state = "up" if cam.health.up else ("done" if cam.health.finished else "DOWN")
+            if p is None:
+                lines.append(f"{cam_id:<12} {state:<4} waiting for first frame")
+                continue
+            last = p.last_result
+            lines.append(
+                f"{cam_id:<12} {state:<4} {st.total_frames / elapsed:5.1f} fps  "
+                f"people {last.people_count if last else 0:2d}  "
+                f"vehicles {last.vehicle_count if last else 0:2d}  "
+                f"occupancy {p.occupancy.value:3d}  in {p.occupancy.entries:4d}  "
+                f"out {p.occupancy.exits:4d}")
+        return lines

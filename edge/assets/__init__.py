@@ -1,0 +1,1 @@
+"""Assets room: offline model weights and demo media from package registries, checksummed."""

@@ -1,0 +1,1 @@
+"""Capture room: one thread per camera, newest-frame slot, reconnects."""

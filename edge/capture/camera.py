@@ -1,0 +1,226 @@
+"""One capture thread per camera: open with timeouts, keep the newest frame, reconnect.
+
+OpenCV's FFmpeg backend only honours open/read timeouts when they are passed to the
+constructor, so they are given there. After a failed read the capture is released and
+reopened with exponential backoff and jitter; width, height and fps are read again after
+every reconnect. File sources are paced at their native fps unless ``pace=False``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+
+from edge.capture.slot import Frame, FrameSlot
+from edge.config.models import CameraConfig
+from edge.telemetry import metrics
+
+log = logging.getLogger(__name__)
+
+_ENV_LOCK = threading.Lock()
+BACKOFF_CAP_S = 30.0
+
+
+@dataclass
+class CameraHealth:
+    """What the capture thread knows about its stream (read by status and metrics)."""
+
+    up: bool = False
+    frames: int = 0
+    reconnects: int = 0
+    width: int = 0
+    height: int = 0
+    source_fps: float = 0.0
+    decode_fps: float = 0.0
+    last_frame_at: float | None = None
+    last_error: str = ""
+    finished: bool = False
+
+    def seconds_since_frame(self) -> float | None:
+        """Seconds since the last decoded frame, or None before the first one."""
+        if self.last_frame_at is None:
+            return None
+        return time.monotonic() - self.last_frame_at
+
+
+def is_file_source(url: str) -> bool:
+    """True for local files (``file://`` or a path), False for network streams."""
+    return url.startswith("file://") or "://" not in url
+
+
+def open_capture(url: str, *, open_timeout_s: float, read_timeout_s: float,
+                 transport: str = "tcp") -> cv2.VideoCapture:
+    """Create an FFmpeg ``VideoCapture`` with timeouts set at construction time."""
+    params = [
+        cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(open_timeout_s * 1000),
+        cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(read_timeout_s * 1000),
+    ]
+    if is_file_source(url):
+        path = url.removeprefix("file://")
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"video file not found: {path}")
+        return cv2.VideoCapture(path, cv2.CAP_FFMPEG, params)
+    # The transport is read from the environment when FFmpeg opens the stream; the lock keeps
+    # two cameras with different transports from racing on it.
+    with _ENV_LOCK:
+        os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = f"rtsp_transport;{transport}"
+        return cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
+
+
+class CameraCapture:
+    """Reads one camera on its own thread into a :class:`FrameSlot`.
+
+    Args:
+        config: the camera's settings.
+        pace: sleep to the file's native fps (ignored for network streams).
+        lockstep: wait for each frame to be taken (evaluation: no frame is skipped).
+        max_frames: stop after this many frames (tests and evaluation).
+    """
+
+    def __init__(self, config: CameraConfig, *, pace: bool = True, lockstep: bool = False,
+                 max_frames: int | None = None) -> None:
+        self.config = config
+        self.camera_id = config.id
+        self.slot = FrameSlot(lockstep=lockstep)
+        self.health = CameraHealth()
+        self.pace = pace
+        self.max_frames = max_frames
+        # Detection runs on the substream when one is configured.
+        self.url = config.substream_url or config.url
+        self.is_file = is_file_source(self.url)
+        self.last_progress = time.monotonic()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._seq = 0
+
+    def start(self) -> None:
+        """Start the capture thread."""
+        self._thread = threading.Thread(target=self._run, name=f"cam-{self.camera_id}",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Ask the thread to stop and wait for it (bounded by the read timeout)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        """Whether the capture thread is running."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def _set_down(self, why: str) -> None:
+        if self.health.up:
+            log.warning("camera %s down: %s", self.camera_id, why)
+        self.health.up = False
+        self.health.last_error = why
+        metrics.CAMERA_UP.labels(self.camera_id).set(0)
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            self.last_progress = time.monotonic()
+            try:
+                cap = open_capture(self.url, open_timeout_s=self.config.open_timeout_s,
+                                   read_timeout_s=self.config.read_timeout_s,
+                                   transport=self.config.transport)
+            except FileNotFoundError as exc:
+                self._set_down(str(exc))
+                cap = None
+            if cap is not None and cap.isOpened():
+                attempt = 0
+                reason = self._read_loop(cap)
+                cap.release()
+                if reason == "finished":
+                    self.health.finished = True
+                    self._set_down("end of file")
+                    return
+                if reason == "stopped":
+                    return
+                if reason == "eof-loop":
+                    continue
+                self._set_down(reason)
+            else:
+                if cap is not None:
+                    cap.release()
+                    self._set_down(f"cannot open {self._redacted_url()}")
+            attempt += 1
+            self.health.reconnects += 1
+            metrics.CAMERA_RECONNECTS.labels(self.camera_id).inc()
+            delay = min(BACKOFF_CAP_S, 0.5 * 2 ** min(attempt - 1, 6))
+            delay *= random.uniform(0.5, 1.0)
+            log.info("camera %s: reconnect %d in %.1fs (%s)", self.camera_id, attempt, delay,
+                     self.health.last_error)
+            self._stop.wait(delay)
+
+    def _redacted_url(self) -> str:
+        url = self.url
+        if "@" in url and "://" in url:
+            scheme, rest = url.split("://", 1)
+            return f"{scheme}://***@{rest.split('@', 1)[1]}"
+        return url
+
+    def _read_loop(self, cap: cv2.VideoCapture) -> str:
+        h = self.health
+        h.width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        h.height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        h.source_fps = float(fps) if fps and 0 < fps < 240 else 0.0
+        log.info("camera %s open: %dx%d @ %.1f fps", self.camera_id, h.width, h.height,
+                 h.source_fps)
+        target_fps = h.source_fps if (self.is_file and self.pace) else 0.0
+        if self.config.fps_cap:
+            target_fps = min(target_fps, self.config.fps_cap) if target_fps \
+                else self.config.fps_cap
+        interval = 1.0 / target_fps if target_fps else 0.0
+        next_due = time.monotonic()
+        window_start, window_frames = time.monotonic(), 0
+        while not self._stop.is_set():
+            ok, image = cap.read()
+            now = time.monotonic()
+            self.last_progress = now
+            if not ok or image is None:
+                if self.is_file:
+                    return "eof-loop" if self.config.loop else "finished"
+                return "read failed or timed out"
+            if interval and self.is_file:
+                # Files: sleep to the native rate. Streams: never sleep, only skip frames.
+                if next_due > now:
+                    self._stop.wait(next_due - now)
+                next_due = max(next_due + interval, time.monotonic() - interval)
+            elif interval:
+                if now < next_due:
+                    continue
+                next_due = max(next_due + interval, now - interval)
+            self._publish(image)
+            window_frames += 1
+            elapsed = time.monotonic() - window_start
+            if elapsed >= 2.0:
+                h.decode_fps = window_frames / elapsed
+                metrics.CAMERA_DECODE_FPS.labels(self.camera_id).set(h.decode_fps)
+                window_start, window_frames = time.monotonic(), 0
+            if self.max_frames is not None and self._seq >= self.max_frames:
+                return "finished"
+        return "stopped"
+
+    def _publish(self, image) -> None:  # type: ignore[no-untyped-def]
+        h = self.health
+        self._seq += 1
+        frame = Frame(self.camera_id, image, self._seq)
+        if self.slot.put(frame, self._stop):
+            metrics.CAMERA_DROPPED.labels(self.camera_id).inc()
+        if not h.up:
+            log.info("camera %s up", self.camera_id)
+        h.up = True
+        h.frames += 1
+        h.last_frame_at = frame.captured_at
+        metrics.CAMERA_UP.labels(self.camera_id).set(1)
+        metrics.CAMERA_FRAMES.labels(self.camera_id).inc()

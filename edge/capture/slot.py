@@ -1,0 +1,81 @@
+"""A one-frame slot: the camera thread puts, the inference loop takes the newest.
+
+Frames are never queued. A frame replaced before anyone took it is counted as dropped, so the
+inference loop can never fall behind the camera.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A decoded frame and where it came from.
+
+    Attributes:
+        camera_id: the camera that produced it.
+        image: BGR image, ``uint8`` H x W x 3.
+        seq: per-camera frame number, increasing from 1 across reconnects.
+        captured_at: ``time.monotonic()`` right after decode.
+        wall_ts: UTC wall-clock time of the decode.
+    """
+
+    camera_id: str
+    image: np.ndarray
+    seq: int
+    captured_at: float = field(default_factory=time.monotonic)
+    wall_ts: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+class FrameSlot:
+    """Holds the newest frame of one camera.
+
+    With ``lockstep=True`` (evaluation and tests) ``put`` waits until the previous frame was
+    taken instead of replacing it, so every frame of a file reaches inference.
+    """
+
+    def __init__(self, lockstep: bool = False) -> None:
+        self._cond = threading.Condition()
+        self._frame: Frame | None = None
+        self._taken = True
+        self.lockstep = lockstep
+        self.dropped = 0
+
+    def put(self, frame: Frame, stop: threading.Event | None = None) -> bool:
+        """Store ``frame``; return True if it replaced one that was never taken."""
+        with self._cond:
+            if self.lockstep:
+                while not self._taken and not (stop is not None and stop.is_set()):
+                    self._cond.wait(0.1)
+            replaced = not self._taken
+            if replaced:
+                self.dropped += 1
+            self._frame = frame
+            self._taken = False
+            self._cond.notify_all()
+            return replaced
+
+    def take(self) -> Frame | None:
+        """Return the newest frame if it has not been taken yet, else None."""
+        with self._cond:
+            if self._taken or self._frame is None:
+                return None
+            self._taken = True
+            self._cond.notify_all()
+            return self._frame
+
+    def has_new(self) -> bool:
+        """True when a frame is waiting."""
+        with self._cond:
+            return not self._taken and self._frame is not None
+
+    def peek(self) -> Frame | None:
+        """The newest frame, taken or not (for snapshots and status)."""
+        with self._cond:
+            return self._frame

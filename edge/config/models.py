@@ -1,0 +1,267 @@
+"""Pydantic models of ``cameras.yaml``: one model per concern, unknown keys rejected.
+
+Relative paths in the file (models directory, database, file-sourced cameras) are resolved
+against the process's working directory: the repository root for ``make run``, the service's
+``StateDirectory`` under systemd.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+CANONICAL_CLASSES: tuple[str, ...] = ("person", "car", "truck", "bus", "motorcycle", "bicycle")
+"""Classes every detector is mapped onto; the index is the canonical ``class_id``."""
+
+VEHICLE_CLASSES: frozenset[str] = frozenset({"car", "truck", "bus", "motorcycle", "bicycle"})
+
+Point = tuple[int, int]
+
+
+def _reject_duplicates(kind: str, ids: list[str]) -> None:
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"duplicate {kind} id(s): {', '.join(dupes)}")
+
+
+class Strict(BaseModel):
+    """Base for every section: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class SiteConfig(Strict):
+    """Where this box is."""
+
+    id: str = Field("site", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = ""
+    timezone: str = "UTC"
+
+
+class ModelConfig(Strict):
+    """One detector. Several may run together; each maps its classes onto the canonical ones.
+
+    ``source`` is a path, a file name inside ``models_dir``, or an ultralytics name such as
+    ``yolo11n.pt`` (downloaded by ultralytics when online). ``classes`` maps the model's own
+    class names to canonical names; classes not listed are dropped. Left empty, model classes
+    whose names already are canonical are kept (a COCO model needs no map).
+    """
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    source: str = Field(min_length=1)
+    classes: dict[str, Literal[CANONICAL_CLASSES]] = Field(default_factory=dict)  # type: ignore[valid-type]
+    confidence: float = Field(0.25, ge=0.0, le=1.0)
+    iou: float = Field(0.6, gt=0.0, le=1.0)
+    imgsz: int = Field(640, ge=32, le=4096)
+    half: bool = False
+    cameras: list[str] | None = None
+    """Camera ids this model runs on; ``None`` means all cameras."""
+
+    @field_validator("imgsz")
+    @classmethod
+    def _stride_multiple(cls, v: int) -> int:
+        if v % 32:
+            raise ValueError(f"must be a multiple of 32, got {v}")
+        return v
+
+
+class LineConfig(Strict):
+    """A counting line: a segment from ``start`` to ``end`` in the camera's pixel coordinates.
+
+    Sides are named as seen by someone walking along the line from ``start`` to ``end`` on the
+    image: ``left`` is where the cross product ``(x2-x1)*(y-y1)-(y2-y1)*(x-x1)`` is negative
+    (image y grows downwards). Moving from the outside to the ``in_side`` is an entry.
+    """
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    start: Point
+    end: Point
+    in_side: Literal["left", "right"] = "right"
+    classes: list[Literal[CANONICAL_CLASSES]] = Field(default_factory=lambda: ["person"])  # type: ignore[valid-type]
+    counts_occupancy: bool = True
+    min_frames: int = Field(2, ge=1, le=60)
+    """Frames an anchor must stay on the new side before a crossing counts (jitter guard)."""
+    band: float = Field(0.1, ge=0.0, le=1.0)
+    """Dead band around the line, as a fraction of the box height: a foot point closer to
+    the line than this says nothing about the side (boxes wobble by a few pixels)."""
+
+    @model_validator(mode="after")
+    def _non_degenerate(self) -> LineConfig:
+        if tuple(self.start) == tuple(self.end):
+            raise ValueError("start and end are the same point")
+        if min(*self.start, *self.end) < 0:
+            raise ValueError("coordinates must not be negative")
+        return self
+
+
+class CameraConfig(Strict):
+    """One camera: an RTSP URL or a video file (files loop, paced at their fps)."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = ""
+    url: str = Field(min_length=1)
+    substream_url: str | None = None
+    """Lower-resolution stream used for detection when set (lines are in its coordinates)."""
+    enabled: bool = True
+    transport: Literal["tcp", "udp"] = "tcp"
+    fps_cap: float | None = Field(None, gt=0, le=240)
+    open_timeout_s: float = Field(5.0, gt=0, le=60)
+    read_timeout_s: float = Field(5.0, gt=0, le=60)
+    loop: bool = True
+    attendance_point: bool = False
+    lines: list[LineConfig] = Field(default_factory=list)
+
+    @field_validator("lines")
+    @classmethod
+    def _unique_lines(cls, v: list[LineConfig]) -> list[LineConfig]:
+        _reject_duplicates("line", [line.id for line in v])
+        return v
+
+
+class InferenceConfig(Strict):
+    """The shared inference loop."""
+
+    device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?|\d+)$")
+    batch_size: int = Field(4, ge=1, le=64)
+    idle_sleep_ms: float = Field(2.0, ge=0, le=1000)
+
+
+class TrackingConfig(Strict):
+    """ByteTrack settings shared by every camera (``trackers.ByteTrackTracker``)."""
+
+    lost_track_buffer: int = Field(60, ge=0, le=3000)
+    """How long a lost track can come back, in frames at 30 fps (scaled to the camera's)."""
+    activation_threshold: float = Field(0.25, ge=0.0, le=1.0)
+    high_conf_threshold: float = Field(0.6, ge=0.0, le=1.0)
+    minimum_iou_threshold: float = Field(0.1, ge=0.0, le=1.0)
+    minimum_consecutive_frames: int = Field(1, ge=1, le=100)
+    frame_rate: float | None = Field(None, gt=0, le=240)
+    """Frame rate the tracker assumes; ``None`` uses the camera's reported fps."""
+
+
+class IdentityConfig(Strict):
+    """Face identity (see issue 5): backend and per-track cache policy."""
+
+    enabled: bool = False
+    backend: Literal["local", "rekognition"] = "local"
+    cache_ttl_s: float = Field(600.0, gt=0)
+    aws_region: str | None = None
+    collection_id: str = "edge-employees"
+    face_match_threshold: float = Field(90.0, ge=0, le=100)
+    store_face_crops: bool = False
+
+
+class AnprConfig(Strict):
+    """Licence-plate reading (see issue 6)."""
+
+    enabled: bool = False
+    engine: Literal["rapidocr", "easyocr"] = "rapidocr"
+    allow: list[str] = Field(default_factory=list)
+    deny: list[str] = Field(default_factory=list)
+
+
+class StorageConfig(Strict):
+    """Local SQLite store."""
+
+    path: str = "var/edge.db"
+    occupancy_heartbeat_s: float = Field(60.0, gt=0)
+    """Write an ``occupancy_logs`` row at least this often per camera, even with no change."""
+    metrics_interval_s: float = Field(10.0, gt=0)
+    """Write a ``system_metrics`` row per camera this often."""
+    batch_max: int = Field(500, ge=1, le=100_000)
+    flush_interval_ms: float = Field(200.0, gt=0, le=60_000)
+    queue_max: int = Field(100_000, ge=100)
+
+
+class MqttSinkConfig(Strict):
+    """MQTT upstream (see issue 7)."""
+
+    host: str
+    port: int = Field(8883, ge=1, le=65535)
+    topic_template: str = "edge/{site}/{camera}/{type}"
+    client_id: str | None = None
+    username: str | None = None
+    password_env: str | None = None
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+
+
+class HttpSinkConfig(Strict):
+    """HTTP upstream (see issue 7)."""
+
+    url: str
+    token_env: str | None = None
+    timeout_s: float = Field(10.0, gt=0)
+
+
+class SyncConfig(Strict):
+    """Upstream sinks; several may run together."""
+
+    enabled: bool = False
+    mqtt: MqttSinkConfig | None = None
+    http: HttpSinkConfig | None = None
+
+
+class ApiConfig(Strict):
+    """HTTP shim (see issue 4). Binds loopback unless told otherwise."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    token_env: str = "EDGE_API_TOKEN"
+
+
+class MetricsConfig(Strict):
+    """Prometheus exporter."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(9108, ge=0, le=65535)
+    """0 picks a free port (tests)."""
+
+
+class Settings(Strict):
+    """The whole ``cameras.yaml``."""
+
+    site: SiteConfig = Field(default_factory=SiteConfig)
+    models_dir: str = "models"
+    models: list[ModelConfig] = Field(min_length=1)
+    cameras: list[CameraConfig] = Field(min_length=1)
+    inference: InferenceConfig = Field(default_factory=InferenceConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    anpr: AnprConfig = Field(default_factory=AnprConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    sync: SyncConfig = Field(default_factory=SyncConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+
+    @field_validator("cameras")
+    @classmethod
+    def _unique_cameras(cls, v: list[CameraConfig]) -> list[CameraConfig]:
+        _reject_duplicates("camera", [c.id for c in v])
+        return v
+
+    @field_validator("models")
+    @classmethod
+    def _unique_models(cls, v: list[ModelConfig]) -> list[ModelConfig]:
+        _reject_duplicates("model", [m.name for m in v])
+        return v
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Settings:
+        known = {c.id for c in self.cameras}
+        for model in self.models:
+            unknown = sorted(set(model.cameras or []) - known)
+            if unknown:
+                raise ValueError(f"model {model.name!r} names unknown camera(s): {unknown}")
+        return self
+
+    def camera(self, camera_id: str) -> CameraConfig:
+        """Return the camera with this id, or raise ``KeyError`` naming it."""
+        for cam in self.cameras:
+            if cam.id == camera_id:
+                return cam
+        raise KeyError(f"no camera with id {camera_id!r}")

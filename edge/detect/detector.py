@@ -1,0 +1,163 @@
+"""Detectors: resolve a model, run one batched predict, map classes onto canonical ones.
+
+``sv.Detections`` is the only box type past this point; ``class_id`` is the index into
+:data:`edge.config.models.CANONICAL_CLASSES` and ``data["class_name"]`` its name.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import supervision as sv
+
+from edge.assets.catalog import MODELS
+from edge.config.models import CANONICAL_CLASSES, ModelConfig
+from edge.telemetry import metrics
+
+log = logging.getLogger(__name__)
+
+
+class ModelResolveError(RuntimeError):
+    """A configured model could not be found or loaded."""
+
+
+def resolve_model_source(source: str, models_dir: Path) -> str:
+    """Return what to hand to ``ultralytics.YOLO`` for ``source``.
+
+    Order: an existing path; a file of that name in ``models_dir``; a catalog name not yet
+    fetched (error telling to run ``edge model fetch``); otherwise the name itself, which
+    ultralytics resolves (and downloads when online, e.g. ``yolo11n.pt``).
+    """
+    p = Path(source).expanduser()
+    if p.is_file():
+        return str(p)
+    in_dir = models_dir / source
+    if in_dir.is_file():
+        return str(in_dir)
+    if source in MODELS:
+        raise ModelResolveError(
+            f"model {source!r} is not in {models_dir}; run `edge model fetch` first")
+    if p.parent != Path(".") or p.suffix not in {".pt", ".onnx", ".engine", ".torchscript", ""}:
+        raise ModelResolveError(f"model file not found: {source}")
+    return source
+
+
+def pick_device(requested: str) -> str:
+    """Map ``auto`` to ``cuda:0`` (CUDA hosts and Jetson), ``mps`` or ``cpu``."""
+    if requested != "auto":
+        return requested
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return "cuda:0"
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return "mps"
+    except ImportError:  # ONNX/OpenVINO-only installs
+        pass
+    return "cpu"
+
+
+def build_class_lookup(model_names: dict[int, str], class_map: dict[str, str]) -> np.ndarray:
+    """Array mapping model class index -> canonical class id (-1 = drop).
+
+    With an empty ``class_map``, model classes already named canonically are kept.
+    """
+    size = max(model_names) + 1 if model_names else 0
+    lookup = np.full(size, -1, dtype=np.int64)
+    for idx, name in model_names.items():
+        target = class_map.get(name) if class_map else (name if name in CANONICAL_CLASSES
+                                                          else None)
+        if target is not None:
+            lookup[idx] = CANONICAL_CLASSES.index(target)
+    unknown = set(class_map) - set(model_names.values())
+    if unknown:
+        raise ModelResolveError(
+            f"class map names classes the model does not have: {sorted(unknown)}; "
+            f"model classes are {sorted(model_names.values())}")
+    if not (lookup >= 0).any():
+        raise ModelResolveError(
+            f"no model class maps onto a canonical class {CANONICAL_CLASSES}; "
+            f"model classes are {sorted(model_names.values())}: set `classes:` for the model")
+    return lookup
+
+
+def to_canonical(detections: sv.Detections, lookup: np.ndarray) -> sv.Detections:
+    """Keep mapped classes only, rewrite ``class_id``/``class_name``, drop masks."""
+    if len(detections) == 0:
+        return sv.Detections.empty()
+    ids = detections.class_id.astype(np.int64)
+    in_range = ids < len(lookup)
+    mapped = np.where(in_range, lookup[np.minimum(ids, len(lookup) - 1)], -1)
+    keep = mapped >= 0
+    out = sv.Detections(
+        xyxy=detections.xyxy[keep].astype(np.float32),
+        confidence=None if detections.confidence is None else detections.confidence[keep],
+        class_id=mapped[keep],
+    )
+    out.data["class_name"] = np.array([CANONICAL_CLASSES[i] for i in out.class_id], dtype=object)
+    return out
+
+
+class Detector:
+    """One ultralytics model with its class map, called with a batch of frames.
+
+    Args:
+        config: the model's settings.
+        models_dir: where fetched models live.
+        device: ``auto``, ``cpu``, ``cuda:0``...
+    """
+
+    def __init__(self, config: ModelConfig, models_dir: Path, device: str = "auto") -> None:
+        from ultralytics import YOLO  # heavy import, only when a detector is built
+
+        self.config = config
+        self.name = config.name
+        self.device = pick_device(device)
+        source = resolve_model_source(config.source, models_dir)
+        try:
+            self.model = YOLO(source, task=None)
+        except Exception as exc:
+            raise ModelResolveError(f"model {config.name!r} ({source}): {exc}") from exc
+        names = self.model.names
+        if isinstance(names, list):
+            names = dict(enumerate(names))
+        self.model_names: dict[int, str] = {int(k): str(v) for k, v in names.items()}
+        self.lookup = build_class_lookup(self.model_names, dict(config.classes))
+        self.half = config.half and self.device.startswith("cuda")
+        log.info("model %s: %s on %s (%d classes mapped)", config.name, source, self.device,
+                 int((self.lookup >= 0).sum()))
+
+    def warmup(self, shape: tuple[int, int] = (480, 640)) -> float:
+        """Run one dummy predict so the first real frame is not slow; return seconds."""
+        t0 = time.perf_counter()
+        self.predict([np.zeros((*shape, 3), dtype=np.uint8)])
+        return time.perf_counter() - t0
+
+    def predict(self, images: Sequence[np.ndarray]) -> list[sv.Detections]:
+        """One batched predict; returns canonical detections per image, in order."""
+        if not images:
+            return []
+        t0 = time.perf_counter()
+        extra = {"half": True} if self.half else {}
+        results = self.model.predict(
+            list(images), conf=self.config.confidence, iou=self.config.iou,
+            imgsz=self.config.imgsz, device=self.device, verbose=False, **extra)
+        metrics.INFERENCE_SECONDS.labels(self.name).observe(time.perf_counter() - t0)
+        out = []
+        for r in results:
+            boxes = r.boxes
+            if boxes is None or len(boxes) == 0:
+                out.append(sv.Detections.empty())
+                continue
+            raw = sv.Detections(
+                xyxy=boxes.xyxy.cpu().numpy(),
+                confidence=boxes.conf.cpu().numpy(),
+                class_id=boxes.cls.cpu().numpy().astype(np.int64),
+            )
+            out.append(to_canonical(raw, self.lookup))
+        return out

@@ -1,0 +1,1 @@
+"""Pipeline room: the per-camera step and the shared inference loop."""

@@ -1,0 +1,164 @@
+"""The shared inference loop: one thread batching the newest frame of every camera.
+
+Each pass takes the newest unseen frame of up to ``batch_size`` ready cameras (rotating the
+starting camera so none starves), runs one predict per model over the frames it serves,
+merges the detections per camera, and hands each camera's frame to its pipeline step. Events
+go to the store writer; the loop never waits on I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import supervision as sv
+
+from edge.capture.camera import CameraCapture
+from edge.capture.slot import Frame
+from edge.detect.detector import Detector
+from edge.events import Event
+from edge.pipeline.stats import CameraStats
+from edge.pipeline.step import CameraPipeline, FrameResult
+from edge.telemetry import metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ModelRoute:
+    """A detector and the cameras it runs on (``None`` = all)."""
+
+    detector: Detector
+    cameras: frozenset[str] | None = None
+
+    def serves(self, camera_id: str) -> bool:
+        """True when this model runs on ``camera_id``."""
+        return self.cameras is None or camera_id in self.cameras
+
+
+class InferenceLoop:
+    """Runs detection, tracking and counting for every camera on one thread.
+
+    Args:
+        cameras: capture objects by camera id.
+        routes: models and the cameras each one serves.
+        make_pipeline: builds a camera's step on its first frame (when its fps is known).
+        emit: where events go (the store writer's ``submit_many``).
+        batch_size: most frames per predict call.
+        idle_sleep_s: pause when no camera has a new frame.
+        on_result: optional observer of every frame result (status line, evaluation).
+    """
+
+    def __init__(self, cameras: dict[str, CameraCapture], routes: Sequence[ModelRoute],
+                 make_pipeline: Callable[[str], CameraPipeline],
+                 emit: Callable[[list[Event]], None],
+                 *, batch_size: int = 4, idle_sleep_s: float = 0.002,
+                 stats: dict[str, CameraStats] | None = None,
+                 on_result: Callable[[FrameResult], None] | None = None) -> None:
+        self.cameras = cameras
+        self.routes = list(routes)
+        self.make_pipeline = make_pipeline
+        self.pipelines: dict[str, CameraPipeline] = {}
+        self.emit = emit
+        self.batch_size = batch_size
+        self.idle_sleep_s = idle_sleep_s
+        self.stats = stats or {}
+        self.on_result = on_result
+        self.last_progress = time.monotonic()
+        self.frames_processed = 0
+        self._order = list(cameras)
+        self._next = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.finished = threading.Event()
+
+    def start(self) -> None:
+        """Start the loop thread."""
+        self._thread = threading.Thread(target=self._run, name="inference", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop after the current pass."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        """Whether the loop thread is running."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def take_batch(self) -> list[Frame]:
+        """Newest unseen frame of up to ``batch_size`` cameras, fairly rotated."""
+        frames: list[Frame] = []
+        n = len(self._order)
+        for i in range(n):
+            cam = self.cameras[self._order[(self._next + i) % n]]
+            frame = cam.slot.take()
+            if frame is not None:
+                frames.append(frame)
+                if len(frames) >= self.batch_size:
+                    self._next = (self._next + i + 1) % n
+                    return frames
+        self._next = (self._next + 1) % max(n, 1)
+        return frames
+
+    def _all_finished(self) -> bool:
+        return all(c.health.finished and not c.slot.has_new() for c in self.cameras.values())
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.last_progress = time.monotonic()
+            frames = self.take_batch()
+            if not frames:
+                if self._all_finished():
+                    self.finished.set()
+                    return
+                time.sleep(self.idle_sleep_s)
+                continue
+            try:
+                self.process_batch(frames)
+            except Exception:
+                # One bad pass must not kill counting for the whole site.
+                metrics.LOOP_ERRORS.inc()
+                log.exception("inference pass failed; continuing")
+
+    def process_batch(self, frames: list[Frame]) -> list[FrameResult]:
+        """Detect, track and count one batch; emit its events; return the results."""
+        taken_at = time.monotonic()
+        for f in frames:
+            metrics.FRAME_AGE.labels(f.camera_id).observe(taken_at - f.captured_at)
+        per_frame: list[list[sv.Detections]] = [[] for _ in frames]
+        for route in self.routes:
+            idx = [i for i, f in enumerate(frames) if route.serves(f.camera_id)]
+            if not idx:
+                continue
+            preds = route.detector.predict([frames[i].image for i in idx])
+            for i, det in zip(idx, preds, strict=True):
+                per_frame[i].append(det)
+        results = []
+        events: list[Event] = []
+        for frame, dets in zip(frames, per_frame, strict=True):
+            merged = sv.Detections.merge(dets) if len(dets) > 1 else (
+                dets[0] if dets else sv.Detections.empty())
+            pipeline = self.pipelines.get(frame.camera_id)
+            if pipeline is None:
+                pipeline = self.pipelines[frame.camera_id] = self.make_pipeline(frame.camera_id)
+            result = pipeline.process(frame.seq, frame.wall_ts, merged)
+            stats = self.stats.get(frame.camera_id)
+            if stats is not None:
+                processing_ms = (time.monotonic() - taken_at) * 1000.0
+                events.extend(stats.record(frame.seq, processing_ms))
+            events.extend(result.events)
+            metrics.FRAMES_PROCESSED.labels(frame.camera_id).inc()
+            results.append(result)
+            if self.on_result is not None:
+                self.on_result(result)
+        metrics.INFERENCE_BATCH.observe(len(frames))
+        self.frames_processed += len(frames)
+        if events:
+            self.emit(events)
+        return results

@@ -1,0 +1,1 @@
+"""Store room: schema, the single writer, read queries."""

@@ -1,0 +1,160 @@
+"""SQLite schema and migrations.
+
+The four seed tables keep every seed column; each gains ``event_id``, ``site`` and
+``camera_id``. ``line_crossings`` records each counted crossing. The schema version lives in
+``PRAGMA user_version``; migrations are applied in order inside one transaction each.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+SEED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "attendance_records": ("employee_id", "check_in_time", "check_out_time", "status",
+                           "grace_period_used", "aws_face_confidence", "track_id"),
+    "vehicle_logs": ("track_id", "plate_number", "vehicle_type", "entry_time", "exit_time",
+                     "ocr_confidence", "status"),
+    "occupancy_logs": ("camera_id", "current_occupancy", "entries_count", "exits_count",
+                       "people_detected", "vehicles_detected", "timestamp"),
+    "system_metrics": ("frame_id", "processing_time_ms", "gpu_memory_used", "cpu_usage",
+                       "faces_processed", "vehicles_processed", "aws_calls",
+                       "aws_cost_estimated", "cache_hits", "cache_misses", "timestamp"),
+}
+"""Columns the legacy system had; tests check that every one of them exists."""
+
+_V1 = """
+CREATE TABLE attendance_records (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    site TEXT NOT NULL,
+    camera_id TEXT,
+    employee_id TEXT NOT NULL,
+    check_in_time TEXT,
+    check_out_time TEXT,
+    status TEXT NOT NULL CHECK (status IN ('PRESENT', 'LATE', 'EARLY_EXIT')),
+    grace_period_used INTEGER NOT NULL DEFAULT 0,
+    aws_face_confidence REAL,
+    track_id INTEGER
+);
+CREATE INDEX attendance_employee_day ON attendance_records (employee_id, check_in_time);
+
+CREATE TABLE vehicle_logs (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    site TEXT NOT NULL,
+    camera_id TEXT NOT NULL,
+    track_id INTEGER NOT NULL,
+    plate_number TEXT,
+    vehicle_type TEXT NOT NULL,
+    entry_time TEXT NOT NULL,
+    exit_time TEXT,
+    ocr_confidence REAL,
+    status TEXT NOT NULL DEFAULT 'unknown' CHECK (status IN ('allowed', 'denied', 'unknown'))
+);
+CREATE INDEX vehicle_logs_entry ON vehicle_logs (entry_time);
+
+CREATE TABLE occupancy_logs (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    site TEXT NOT NULL,
+    camera_id TEXT NOT NULL,
+    current_occupancy INTEGER NOT NULL CHECK (current_occupancy >= 0),
+    site_occupancy INTEGER NOT NULL CHECK (site_occupancy >= 0),
+    entries_count INTEGER NOT NULL,
+    exits_count INTEGER NOT NULL,
+    people_detected INTEGER NOT NULL,
+    vehicles_detected INTEGER NOT NULL,
+    heartbeat INTEGER NOT NULL DEFAULT 0,
+    timestamp TEXT NOT NULL
+);
+CREATE INDEX occupancy_logs_ts ON occupancy_logs (camera_id, timestamp);
+
+CREATE TABLE system_metrics (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    site TEXT NOT NULL,
+    camera_id TEXT NOT NULL,
+    frame_id INTEGER NOT NULL,
+    processing_time_ms REAL NOT NULL,
+    fps REAL,
+    frames INTEGER,
+    gpu_memory_used REAL,
+    cpu_usage REAL,
+    faces_processed INTEGER NOT NULL DEFAULT 0,
+    vehicles_processed INTEGER NOT NULL DEFAULT 0,
+    aws_calls INTEGER NOT NULL DEFAULT 0,
+    aws_cost_estimated REAL NOT NULL DEFAULT 0,
+    cache_hits INTEGER NOT NULL DEFAULT 0,
+    cache_misses INTEGER NOT NULL DEFAULT 0,
+    timestamp TEXT NOT NULL
+);
+CREATE INDEX system_metrics_ts ON system_metrics (camera_id, timestamp);
+
+CREATE TABLE line_crossings (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    site TEXT NOT NULL,
+    camera_id TEXT NOT NULL,
+    line_id TEXT NOT NULL,
+    track_id INTEGER NOT NULL,
+    class_name TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('entry', 'exit')),
+    timestamp TEXT NOT NULL
+);
+CREATE INDEX line_crossings_ts ON line_crossings (camera_id, timestamp);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
+"""``MIGRATIONS[i]`` upgrades a database from version ``i`` to ``i + 1``."""
+
+
+def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open the database with the pragmas every connection needs.
+
+    WAL lets readers run beside the single writer; ``synchronous=NORMAL`` in WAL mode never
+    corrupts the database and loses at most the last transactions on power loss.
+    """
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10.0,
+                               check_same_thread=False)
+    else:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=10.0, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema up to date and return its version.
+
+    Raises:
+        RuntimeError: the database is newer than this program knows (never downgrade it).
+    """
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"database schema version {version} is newer than this program's "
+            f"{len(MIGRATIONS)}; refusing to touch it"
+        )
+    for target in range(version + 1, len(MIGRATIONS) + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _split(MIGRATIONS[target - 1]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={target}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(MIGRATIONS)
+
+
+def _split(script: str) -> list[str]:
+    # executescript() would commit the open transaction; run statements one by one instead.
+    return [s.strip() for s in script.split(";") if s.strip()]

@@ -1,0 +1,209 @@
+"""The single store writer: one thread owns the writing connection and commits in batches.
+
+Producers call :meth:`StoreWriter.submit` (never blocks for long). The thread gathers events
+until ``batch_max`` or ``flush_interval_ms`` and writes them in one transaction. If a batch
+fails, it is rolled back and retried event by event so one bad event cannot take the others
+with it; what still fails is logged with its payload and counted, never silently lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from edge.events import Crossing, Event, FrameStats, OccupancyChanged
+from edge.store.schema import connect, migrate
+from edge.telemetry import metrics
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+def _ts(event: Event) -> str:
+    return event.ts.isoformat()
+
+
+def _insert(conn: sqlite3.Connection, site: str, event: Event) -> None:
+    if isinstance(event, OccupancyChanged):
+        conn.execute(
+            "INSERT INTO occupancy_logs (event_id, site, camera_id, current_occupancy,"
+            " site_occupancy, entries_count, exits_count, people_detected, vehicles_detected,"
+            " heartbeat, timestamp) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (event.event_id, site, event.camera_id, event.current_occupancy,
+             event.site_occupancy, event.entries_count, event.exits_count,
+             event.people_detected, event.vehicles_detected, int(event.heartbeat), _ts(event)),
+        )
+    elif isinstance(event, FrameStats):
+        conn.execute(
+            "INSERT INTO system_metrics (event_id, site, camera_id, frame_id, processing_time_ms,"
+            " fps, frames, gpu_memory_used, cpu_usage, faces_processed, vehicles_processed,"
+            " aws_calls, aws_cost_estimated, cache_hits, cache_misses, timestamp)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (event.event_id, site, event.camera_id, event.frame_id, event.processing_time_ms,
+             event.fps, event.frames, event.gpu_memory_used, event.cpu_usage,
+             event.faces_processed, event.vehicles_processed, event.aws_calls,
+             event.aws_cost_estimated, event.cache_hits, event.cache_misses, _ts(event)),
+        )
+    elif isinstance(event, Crossing):
+        conn.execute(
+            "INSERT INTO line_crossings (event_id, site, camera_id, line_id, track_id,"
+            " class_name, direction, timestamp) VALUES (?,?,?,?,?,?,?,?)",
+            (event.event_id, site, event.camera_id, event.line_id, event.tracker_id,
+             event.class_name, event.direction, _ts(event)),
+        )
+    else:
+        raise TypeError(f"store writer has no table for event type {type(event).__name__}")
+
+
+class StoreWriter:
+    """Owns the database's only writing connection, on its own thread.
+
+    Args:
+        path: SQLite file (created and migrated on start).
+        site: site id written into every row.
+        batch_max: most events per transaction.
+        flush_interval_ms: longest an event waits before its batch is committed.
+        queue_max: bound of the inbound queue.
+    """
+
+    def __init__(self, path: str | Path, site: str, *, batch_max: int = 500,
+                 flush_interval_ms: float = 200.0, queue_max: int = 100_000) -> None:
+        self.path = Path(path)
+        self.site = site
+        self.batch_max = batch_max
+        self.flush_interval_s = flush_interval_ms / 1000.0
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_max)
+        self._thread: threading.Thread | None = None
+        self.last_progress = time.monotonic()
+        self.committed = 0
+        self.failed = 0
+        self._ready = threading.Event()
+        self._start_error: BaseException | None = None
+        self.on_commit: Callable[[list[Event]], None] | None = None
+
+    def start(self) -> None:
+        """Open and migrate the database, then start the writer thread.
+
+        Raises:
+            RuntimeError: the database could not be opened or migrated.
+        """
+        self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
+        self._thread.start()
+        self._ready.wait(30)
+        if self._start_error is not None:
+            raise RuntimeError(f"store {self.path}: {self._start_error}") from self._start_error
+
+    def submit(self, event: Event, timeout: float = 0.5) -> bool:
+        """Queue an event for writing; False (and counted) if the queue stayed full."""
+        try:
+            self._queue.put(event, timeout=timeout)
+            return True
+        except queue.Full:
+            metrics.STORE_DROPPED.inc()
+            log.error("store queue full; dropped %s %s", event.type, event.to_dict())
+            return False
+
+    def submit_many(self, events: Iterable[Event]) -> None:
+        """Queue several events in order."""
+        for e in events:
+            self.submit(e)
+
+    @property
+    def alive(self) -> bool:
+        """Whether the writer thread is running."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def backlog(self) -> int:
+        """Events waiting to be written."""
+        return self._queue.qsize()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Flush everything queued so far, then stop the thread."""
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.error("store writer did not stop within %.1fs; %d events still queued",
+                      timeout, self.backlog())
+
+    def _run(self) -> None:
+        try:
+            conn = connect(self.path)
+            migrate(conn)
+        except Exception as exc:  # reported to start()
+            self._start_error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            stopping = False
+            while not stopping:
+                batch, stopping = self._gather()
+                self.last_progress = time.monotonic()
+                if batch:
+                    self._write(conn, batch)
+        finally:
+            conn.close()
+
+    def _gather(self) -> tuple[list[Event], bool]:
+        batch: list[Event] = []
+        try:
+            first = self._queue.get(timeout=1.0)
+        except queue.Empty:
+            return batch, False
+        if first is _STOP:
+            return batch, True
+        batch.append(first)  # type: ignore[arg-type]
+        deadline = time.monotonic() + self.flush_interval_s
+        while len(batch) < self.batch_max:
+            remaining = deadline - time.monotonic()
+            try:
+                item = self._queue.get(timeout=max(remaining, 0.0)) if remaining > 0 \
+                    else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is _STOP:
+                return batch, True
+            batch.append(item)  # type: ignore[arg-type]
+        return batch, False
+
+    def _write(self, conn: sqlite3.Connection, batch: list[Event]) -> None:
+        t0 = time.perf_counter()
+        try:
+            self._transaction(conn, batch)
+            written = batch
+        except (sqlite3.Error, TypeError) as exc:
+            log.warning("batch of %d failed (%s); retrying one by one", len(batch), exc)
+            written = []
+            for event in batch:
+                try:
+                    self._transaction(conn, [event])
+                    written.append(event)
+                except (sqlite3.Error, TypeError) as one_exc:
+                    self.failed += 1
+                    metrics.STORE_FAILED.inc()
+                    log.error("could not store %s: %s; payload=%s", event.type, one_exc,
+                              json.dumps(event.to_dict(), default=str))
+        self.committed += len(written)
+        metrics.STORE_COMMITTED.inc(len(written))
+        metrics.STORE_BATCH_SECONDS.observe(time.perf_counter() - t0)
+        if written and self.on_commit is not None:
+            self.on_commit(written)
+
+    def _transaction(self, conn: sqlite3.Connection, events: list[Event]) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for event in events:
+                _insert(conn, self.site, event)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise

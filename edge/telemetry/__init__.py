@@ -1,0 +1,1 @@
+"""Telemetry room: Prometheus metrics, logging, sd_notify."""
