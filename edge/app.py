@@ -14,7 +14,7 @@ from pathlib import Path
 
 from edge.capture.camera import CameraCapture
 from edge.config.models import Settings
-from edge.detect.detector import Detector
+from edge.detect.detector import Detector, set_inference_threads
 from edge.events import Event
 from edge.pipeline.loop import InferenceLoop, ModelRoute
 from edge.pipeline.stats import CameraStats, ProcessSampler
@@ -66,6 +66,7 @@ class App:
         self.started_at = time.monotonic()
         self.writer.start()
         models_dir = Path(s.models_dir)
+        set_inference_threads(s.inference.threads)  # for the warm-up on this thread
         for model_cfg in s.models:
             detector = Detector(model_cfg, models_dir, s.inference.device)
             warm = detector.warmup()
@@ -92,6 +93,7 @@ class App:
         self.loop = InferenceLoop(
             self.cameras, self.routes, self._make_pipeline, self._emit,
             batch_size=s.inference.batch_size, idle_sleep_s=s.inference.idle_sleep_ms / 1000,
+            threads=s.inference.threads,
             stats=self.stats, on_result=self.on_result)
         self.loop.start()
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,6 +61,19 @@ def pick_device(requested: str) -> str:
     except ImportError:  # ONNX/OpenVINO-only installs
         pass
     return "cpu"
+
+
+def set_inference_threads(threads: int | None) -> int:
+    """Set torch's intra-op threads for the calling thread; return the number in use.
+
+    OpenMP keeps this setting per thread, so the inference thread must call it itself.
+    """
+    try:
+        import torch
+    except ImportError:
+        return 0
+    torch.set_num_threads(threads or os.cpu_count() or 1)
+    return int(torch.get_num_threads())
 
 
 def build_class_lookup(model_names: dict[int, str], class_map: dict[str, str]) -> np.ndarray:

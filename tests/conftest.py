@@ -1,0 +1,32 @@
+"""Shared fixtures: paths to the repository, fetched models and demo media."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "models"
+MEDIA = ROOT / "var" / "media"
+SHARED_DATA = Path(os.environ.get("EDGE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def require(path: Path, how: str) -> Path:
+    """Fail (never skip) when a prerequisite that `make test` installs is missing."""
+    if not path.exists():
+        pytest.fail(f"{path} is missing: {how}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def person_model() -> Path:
+    """The offline person detector (installed by `make models`)."""
+    return require(MODELS / "person-yolov8s.pt", "run `make models`")
+
+
+@pytest.fixture(scope="session")
+def pets_video() -> Path:
+    """PETS 2009 S2L1 view 1 (installed by `make media`)."""
+    return require(MEDIA / "vtest.avi", "run `make media`")

@@ -1,0 +1,103 @@
+"""Capture on local files: newest-frame slot, pacing, looping, missing files."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.capture.camera import CameraCapture, is_file_source
+from edge.capture.slot import Frame, FrameSlot
+from edge.config.models import CameraConfig
+
+
+def make_video(path: Path, frames: int = 20, fps: float = 20.0) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (64, 48))
+    for i in range(frames):
+        img = np.full((48, 64, 3), i * 10 % 255, dtype=np.uint8)
+        writer.write(img)
+    writer.release()
+    return path
+
+
+def img() -> np.ndarray:
+    return np.zeros((2, 2, 3), np.uint8)
+
+
+def test_slot_keeps_only_the_newest_and_counts_drops() -> None:
+    slot = FrameSlot()
+    assert slot.take() is None
+    for seq in (1, 2, 3):
+        slot.put(Frame("c", img(), seq))
+    taken = slot.take()
+    assert taken is not None and taken.seq == 3
+    assert slot.take() is None and slot.dropped == 2
+
+
+def test_lockstep_slot_waits_for_the_consumer() -> None:
+    slot = FrameSlot(lockstep=True)
+    slot.put(Frame("c", img(), 1))
+    done = threading.Event()
+
+    def producer() -> None:
+        slot.put(Frame("c", img(), 2))
+        done.set()
+
+    threading.Thread(target=producer, daemon=True).start()
+    assert not done.wait(0.3)
+    assert slot.take().seq == 1  # type: ignore[union-attr]
+    assert done.wait(2)
+    assert slot.take().seq == 2 and slot.dropped == 0  # type: ignore[union-attr]
+
+
+def test_file_source_detection() -> None:
+    assert is_file_source("var/media/a.mp4") and is_file_source("file:///x.avi")
+    assert not is_file_source("rtsp://127.0.0.1:8554/cam")
+
+
+def test_file_camera_reads_every_frame_in_lockstep_and_finishes(tmp_path: Path) -> None:
+    video = make_video(tmp_path / "v.avi", frames=15)
+    cam = CameraCapture(CameraConfig(id="f", url=str(video), loop=False), pace=False,
+                        lockstep=True)
+    cam.start()
+    seqs = []
+    deadline = time.monotonic() + 10
+    while not cam.health.finished and time.monotonic() < deadline:
+        f = cam.slot.take()
+        if f is not None:
+            seqs.append(f.seq)
+        time.sleep(0.001)
+    f = cam.slot.take()
+    if f is not None:
+        seqs.append(f.seq)
+    cam.stop()
+    assert seqs == list(range(1, 16))
+    assert (cam.health.width, cam.health.height) == (64, 48)
+    assert cam.health.source_fps == pytest.approx(20.0)
+
+
+def test_file_camera_is_paced_at_native_fps_and_loops(tmp_path: Path) -> None:
+    video = make_video(tmp_path / "v.avi", frames=10, fps=20.0)
+    cam = CameraCapture(CameraConfig(id="f", url=str(video), loop=True), pace=True)
+    cam.start()
+    time.sleep(1.5)
+    cam.stop()
+    # 1.5 s at 20 fps is ~30 frames: three passes over a 10-frame file, not hundreds.
+    assert 20 <= cam.health.frames <= 36
+    assert not cam.health.finished
+
+
+def test_missing_file_marks_camera_down_and_keeps_retrying(tmp_path: Path) -> None:
+    cam = CameraCapture(CameraConfig(id="gone", url=str(tmp_path / "none.mp4")))
+    cam.start()
+    time.sleep(1.2)
+    assert cam.alive and not cam.health.up
+    assert "video file not found" in cam.health.last_error
+    assert cam.health.reconnects >= 1
+    t0 = time.monotonic()
+    cam.stop()
+    assert time.monotonic() - t0 < 2.5

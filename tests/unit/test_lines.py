@@ -1,0 +1,153 @@
+"""Line counting on synthetic box sequences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import supervision as sv
+
+from edge.analytics.lines import LineCounter, Occupancy
+from edge.config.models import CANONICAL_CLASSES, LineConfig
+
+PERSON = CANONICAL_CLASSES.index("person")
+CAR = CANONICAL_CLASSES.index("car")
+
+
+def horizontal_line(**kw: object) -> LineConfig:
+    """y = 200 from x = 100 to 500, drawn left to right: its 'right' side is y > 200."""
+    return LineConfig(id="door", start=(100, 200), end=(500, 200), **kw)  # type: ignore[arg-type]
+
+
+def box(foot_x: float, foot_y: float, h: float = 80.0, w: float = 30.0) -> list[float]:
+    return [foot_x - w / 2, foot_y - h, foot_x + w / 2, foot_y]
+
+
+def frame(*objs: tuple[int | None, float, float], cls: int = PERSON) -> sv.Detections:
+    """Detections with (tracker_id, foot_x, foot_y); tracker_id None -> no ids at all."""
+    if not objs:
+        d = sv.Detections.empty()
+        d.tracker_id = np.empty(0, dtype=int)
+        return d
+    ids = [o[0] for o in objs]
+    d = sv.Detections(xyxy=np.array([box(x, y) for _, x, y in objs], dtype=np.float32),
+                      confidence=np.full(len(objs), 0.9, dtype=np.float32),
+                      class_id=np.full(len(objs), cls))
+    d.tracker_id = None if any(i is None for i in ids) else np.array(ids)
+    return d
+
+
+def run(counter: LineCounter, frames: list[sv.Detections]) -> list[tuple[int, str]]:
+    out = []
+    for i, f in enumerate(frames):
+        out += [(i, c.direction) for c in counter.update(f)]
+    return out
+
+
+def walk(track: int, x: float, ys: list[float]) -> list[sv.Detections]:
+    return [frame((track, x, y)) for y in ys]
+
+
+def test_clean_crossing_is_one_entry() -> None:
+    counter = LineCounter(horizontal_line(in_side="right"))
+    events = run(counter, walk(1, 300, [100, 130, 160, 190, 220, 250, 280, 310]))
+    assert [d for _, d in events] == ["entry"]
+    assert (counter.entries, counter.exits) == (1, 0)
+
+
+def test_in_side_left_turns_the_same_walk_into_an_exit() -> None:
+    counter = LineCounter(horizontal_line(in_side="left"))
+    run(counter, walk(1, 300, [100, 130, 160, 190, 220, 250, 280, 310]))
+    assert (counter.entries, counter.exits) == (0, 1)
+
+
+def test_walking_back_counts_an_exit() -> None:
+    counter = LineCounter(horizontal_line())
+    run(counter, walk(1, 300, [120, 160, 240, 280, 300, 280, 240, 160, 120, 100]))
+    assert (counter.entries, counter.exits) == (1, 1)
+
+
+def test_jitter_back_and_forth_across_the_line_counts_once() -> None:
+    # A person stands on the line; the foot point wobbles +-6 px for 20 frames, then walks on.
+    ys = [120, 150, 180] + [200 + (6 if i % 2 else -6) for i in range(20)] + [240, 280, 320]
+    counter = LineCounter(horizontal_line())
+    assert [d for _, d in run(counter, walk(1, 300, ys))] == ["entry"]
+
+
+def test_jitter_without_band_but_min_frames_still_counts_once() -> None:
+    ys = [120, 150, 180, 195, 205, 195, 205, 195, 205, 240, 280, 320]
+    counter = LineCounter(horizontal_line(band=0.0, min_frames=2))
+    assert (counter.entries, counter.exits) == (0, 0)
+    run(counter, walk(1, 300, ys))
+    assert (counter.entries, counter.exits) == (1, 0)
+
+
+def test_default_supervision_settings_would_overcount_the_same_jitter() -> None:
+    """The guard is what makes the difference: min_frames=1 and no band count every wobble."""
+    ys = [120, 150, 180, 195, 205, 195, 205, 195, 205, 240, 280, 320]
+    counter = LineCounter(horizontal_line(band=0.0, min_frames=1))
+    run(counter, walk(1, 300, ys))
+    assert counter.entries + counter.exits > 1
+
+
+def test_track_lost_mid_crossing_and_back_with_same_id_counts() -> None:
+    # Seen above the line, occluded for 8 frames while crossing, back below with the same id.
+    frames = walk(7, 300, [100, 130, 160]) + [frame()] * 8 + walk(7, 300, [260, 290, 320])
+    counter = LineCounter(horizontal_line(), memory_frames=30)
+    assert [d for _, d in run(counter, frames)] == ["entry"]
+
+
+def test_track_gone_longer_than_memory_is_forgotten() -> None:
+    frames = walk(7, 300, [100, 130, 160]) + [frame()] * 12 + walk(7, 300, [260, 290, 320])
+    counter = LineCounter(horizontal_line(), memory_frames=10)
+    assert run(counter, frames) == []
+    assert counter.zone.tracked_ids() == 1  # only the reborn track's state is kept
+
+
+def test_state_is_pruned_after_tracks_end() -> None:
+    counter = LineCounter(horizontal_line(), memory_frames=5)
+    frames = [frame((i, 300, 100 + i)) for i in range(50)] + [frame()] * 6
+    run(counter, frames)
+    assert counter.zone.tracked_ids() == 0
+
+
+def test_missing_tracker_ids_are_ignored_without_error() -> None:
+    counter = LineCounter(horizontal_line())
+    frames = [frame((None, 300, y)) for y in (100, 150, 250, 300)]
+    assert run(counter, frames) == []
+    # Unconfirmed tracks (-1) are ignored too and never merge into one phantom track.
+    frames = [frame((-1, 300, 100), (-1, 200, 300)), frame((-1, 300, 300), (-1, 200, 100))] * 3
+    assert run(counter, frames) == []
+
+
+def test_segment_passed_beside_is_not_counted() -> None:
+    # The line covers x in [100, 500]; this person crosses y = 200 at x = 650, beside it.
+    counter = LineCounter(horizontal_line())
+    assert run(counter, walk(3, 650, [100, 150, 190, 210, 250, 300])) == []
+
+
+def test_other_classes_are_ignored_unless_configured() -> None:
+    cars = [frame((5, 300, y), cls=CAR) for y in (100, 150, 250, 300, 320)]
+    assert run(LineCounter(horizontal_line()), cars) == []
+    counter = LineCounter(horizontal_line(classes=["car"]))
+    events = run(counter, cars)
+    assert [d for _, d in events] == ["entry"]
+
+
+def test_two_people_crossing_opposite_ways_in_the_same_frames() -> None:
+    frames = [frame((1, 200, 100 + 40 * i), (2, 400, 340 - 40 * i)) for i in range(7)]
+    counter = LineCounter(horizontal_line())
+    run(counter, frames)
+    assert (counter.entries, counter.exits) == (1, 1)
+
+
+@pytest.mark.parametrize(("ops", "value", "clamped"), [
+    (["entry", "entry", "exit"], 1, 0),
+    (["exit"], 0, 1),
+    (["exit", "entry", "exit", "exit"], 0, 2),
+])
+def test_occupancy_never_below_zero(ops: list[str], value: int, clamped: int) -> None:
+    occ = Occupancy()
+    for op in ops:
+        occ.apply(op)
+    assert (occ.value, occ.clamped) == (value, clamped)
+    assert occ.entries == ops.count("entry") and occ.exits == ops.count("exit")
