@@ -1,7 +1,7 @@
 """Composition root: builds every room from the settings, starts and stops them in order.
 
-Start order: store writer -> detectors (loaded and warmed up) -> cameras -> metrics exporter
--> inference loop. Stop order is the reverse, so the writer is flushed last.
+Start order: store writer -> detectors (loaded and warmed up) -> cameras and their supervisor
+-> metrics exporter -> inference loop. Stop order is the reverse, so the writer is flushed last.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.capture.camera import CameraCapture
+from edge.capture.supervisor import CaptureSupervisor
 from edge.config.models import Settings
 from edge.detect.detector import Detector, set_inference_threads
 from edge.events import Event
@@ -58,6 +59,7 @@ class App:
         self.routes: list[ModelRoute] = []
         self.loop: InferenceLoop | None = None
         self.metrics_port: int | None = None
+        self.supervisor: CaptureSupervisor | None = None
         self.started_at = 0.0
 
     def start(self) -> None:
@@ -87,6 +89,8 @@ class App:
             raise RuntimeError("no enabled camera in the configuration")
         for cam in self.cameras.values():
             cam.start()
+        self.supervisor = CaptureSupervisor(self.cameras)
+        self.supervisor.start()
         if s.metrics.enabled:
             self.metrics_port = metrics.serve(s.metrics.host, s.metrics.port)
             log.info("metrics on http://%s:%d/metrics", s.metrics.host, self.metrics_port)
@@ -117,6 +121,8 @@ class App:
         t0 = time.monotonic()
         if self.loop is not None:
             self.loop.stop(timeout=3.0)
+        if self.supervisor is not None:
+            self.supervisor.stop()
         for cam in self.cameras.values():
             cam.stop(timeout=0.5)
         for stats in self.stats.values():

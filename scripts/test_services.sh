@@ -1,7 +1,33 @@
 #!/usr/bin/env bash
-# Services and tools the test suite needs; installed here so no test skips for want of them.
-# (Issues 3 and 7 add the RTSP server and mosquitto; this foundation needs only sqlite3 and
-# ffmpeg-capable OpenCV, which come with the venv.)
+# Install what the test suite needs from Debian, so no test skips for want of a service:
+#   GStreamer RTSP server + python3-gi (a real RTSP camera on loopback for capture tests).
+# Idempotent; needs root (or sudo) only when something is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-.venv/bin/python -c 'import cv2, sqlite3; assert cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG), "OpenCV lacks FFmpeg"'
+
+DEBS=(gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base
+      gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad)
+
+missing=()
+for p in "${DEBS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  echo "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+/usr/bin/python3 - <<'PY'
+import gi
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import Gst, GstRtspServer  # noqa: F401
+Gst.init(None)
+for element in ("x264enc", "rtph264pay", "videotestsrc", "decodebin"):
+    assert Gst.ElementFactory.find(element), f"GStreamer element {element} missing"
+PY
+.venv/bin/python -c 'import cv2; assert cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG), "OpenCV lacks FFmpeg"'
+echo "test services ready"

@@ -9,7 +9,6 @@ every reconnect. File sources are paced at their native fps unless ``pace=False`
 from __future__ import annotations
 
 import logging
-import os
 import random
 import threading
 import time
@@ -19,12 +18,12 @@ from pathlib import Path
 import cv2
 
 from edge.capture.slot import Frame, FrameSlot
+from edge.capture.transport import GATE
 from edge.config.models import CameraConfig
 from edge.telemetry import metrics
 
 log = logging.getLogger(__name__)
 
-_ENV_LOCK = threading.Lock()
 BACKOFF_CAP_S = 30.0
 
 
@@ -42,12 +41,32 @@ class CameraHealth:
     last_frame_at: float | None = None
     last_error: str = ""
     finished: bool = False
+    restarts: int = 0
+    max_open_block_s: float = 0.0
+    max_read_block_s: float = 0.0
+
+    def note_block(self, what: str, seconds: float) -> None:
+        """Remember the longest single open or read call (for stall diagnosis)."""
+        if what == "open":
+            self.max_open_block_s = max(self.max_open_block_s, seconds)
+        else:
+            self.max_read_block_s = max(self.max_read_block_s, seconds)
 
     def seconds_since_frame(self) -> float | None:
         """Seconds since the last decoded frame, or None before the first one."""
         if self.last_frame_at is None:
             return None
         return time.monotonic() - self.last_frame_at
+
+
+def backoff_delay(attempt: int, base_s: float = 0.5, cap_s: float = BACKOFF_CAP_S) -> float:
+    """Exponential backoff with jitter: about ``base * 2**(attempt-1)``, at most ``cap``.
+
+    The jitter (50-100 % of the step) keeps cameras that failed together from reconnecting
+    in lockstep.
+    """
+    step = min(cap_s, base_s * 2 ** min(attempt - 1, 16))
+    return step * random.uniform(0.5, 1.0)
 
 
 def is_file_source(url: str) -> bool:
@@ -67,10 +86,7 @@ def open_capture(url: str, *, open_timeout_s: float, read_timeout_s: float,
         if not Path(path).is_file():
             raise FileNotFoundError(f"video file not found: {path}")
         return cv2.VideoCapture(path, cv2.CAP_FFMPEG, params)
-    # The transport is read from the environment when FFmpeg opens the stream; the lock keeps
-    # two cameras with different transports from racing on it.
-    with _ENV_LOCK:
-        os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = f"rtsp_transport;{transport}"
+    with GATE.opening(transport):
         return cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
 
 
@@ -99,12 +115,26 @@ class CameraCapture:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._seq = 0
+        self._generation = 0
 
     def start(self) -> None:
-        """Start the capture thread."""
-        self._thread = threading.Thread(target=self._run, name=f"cam-{self.camera_id}",
-                                        daemon=True)
+        """Start the capture thread (again, after :meth:`restart`)."""
+        self._generation += 1
+        gen = self._generation
+        self._thread = threading.Thread(target=self._run, args=(gen,), daemon=True,
+                                        name=f"cam-{self.camera_id}-{gen}")
         self._thread.start()
+
+    def restart(self, reason: str) -> None:
+        """Abandon the current thread (it exits at its next return) and start a fresh one.
+
+        For a thread that died or hangs beyond every timeout; the old thread's frames are
+        ignored from now on because its generation no longer matches.
+        """
+        log.warning("camera %s: restarting capture thread: %s", self.camera_id, reason)
+        self.health.restarts += 1
+        self._set_down(reason)
+        self.start()
 
     def stop(self, timeout: float = 2.0) -> None:
         """Ask the thread to stop and wait for it (bounded by the read timeout)."""
@@ -113,9 +143,17 @@ class CameraCapture:
             self._thread.join(timeout)
 
     @property
+    def stopping(self) -> bool:
+        """True once :meth:`stop` was called."""
+        return self._stop.is_set()
+
+    @property
     def alive(self) -> bool:
         """Whether the capture thread is running."""
         return self._thread is not None and self._thread.is_alive()
+
+    def _current(self, gen: int) -> bool:
+        return gen == self._generation and not self._stop.is_set()
 
     def _set_down(self, why: str) -> None:
         if self.health.up:
@@ -124,10 +162,17 @@ class CameraCapture:
         self.health.last_error = why
         metrics.CAMERA_UP.labels(self.camera_id).set(0)
 
-    def _run(self) -> None:
+    def _run(self, gen: int) -> None:
+        try:
+            self._connect_loop(gen)
+        except Exception as exc:  # the supervisor restarts the thread and logs why
+            log.exception("camera %s: capture thread crashed", self.camera_id)
+            self.health.last_error = f"capture thread crashed: {exc!r}"
+
+    def _connect_loop(self, gen: int) -> None:
         attempt = 0
-        while not self._stop.is_set():
-            self.last_progress = time.monotonic()
+        while self._current(gen):
+            self.last_progress = t0 = time.monotonic()
             try:
                 cap = open_capture(self.url, open_timeout_s=self.config.open_timeout_s,
                                    read_timeout_s=self.config.read_timeout_s,
@@ -135,9 +180,10 @@ class CameraCapture:
             except FileNotFoundError as exc:
                 self._set_down(str(exc))
                 cap = None
+            self.health.note_block("open", time.monotonic() - t0)
             if cap is not None and cap.isOpened():
                 attempt = 0
-                reason = self._read_loop(cap)
+                reason = self._read_loop(cap, gen)
                 cap.release()
                 if reason == "finished":
                     self.health.finished = True
@@ -148,15 +194,13 @@ class CameraCapture:
                 if reason == "eof-loop":
                     continue
                 self._set_down(reason)
-            else:
-                if cap is not None:
-                    cap.release()
-                    self._set_down(f"cannot open {self._redacted_url()}")
+            elif cap is not None:
+                cap.release()
+                self._set_down(f"cannot open {self._redacted_url()}")
             attempt += 1
             self.health.reconnects += 1
             metrics.CAMERA_RECONNECTS.labels(self.camera_id).inc()
-            delay = min(BACKOFF_CAP_S, 0.5 * 2 ** min(attempt - 1, 6))
-            delay *= random.uniform(0.5, 1.0)
+            delay = backoff_delay(attempt)
             log.info("camera %s: reconnect %d in %.1fs (%s)", self.camera_id, attempt, delay,
                      self.health.last_error)
             self._stop.wait(delay)
@@ -168,7 +212,7 @@ class CameraCapture:
             return f"{scheme}://***@{rest.split('@', 1)[1]}"
         return url
 
-    def _read_loop(self, cap: cv2.VideoCapture) -> str:
+    def _read_loop(self, cap: cv2.VideoCapture, gen: int) -> str:
         h = self.health
         h.width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
         h.height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
@@ -183,14 +227,25 @@ class CameraCapture:
         interval = 1.0 / target_fps if target_fps else 0.0
         next_due = time.monotonic()
         window_start, window_frames = time.monotonic(), 0
-        while not self._stop.is_set():
+        while self._current(gen):
+            t0 = time.monotonic()
             ok, image = cap.read()
             now = time.monotonic()
             self.last_progress = now
+            h.note_block("read", now - t0)
             if not ok or image is None:
                 if self.is_file:
                     return "eof-loop" if self.config.loop else "finished"
                 return "read failed or timed out"
+            if not self.is_file and now - t0 >= 0.9 * self.config.read_timeout_s:
+                # FFmpeg's interrupt can hand back a stale frame after the timeout instead of
+                # failing; a live camera never needs that long, so treat it as a stall.
+                return f"read stalled for {now - t0:.1f}s"
+            window_frames += 1
+            if now - window_start >= 2.0:
+                h.decode_fps = window_frames / (now - window_start)
+                metrics.CAMERA_DECODE_FPS.labels(self.camera_id).set(h.decode_fps)
+                window_start, window_frames = now, 0
             if interval and self.is_file:
                 # Files: sleep to the native rate. Streams: never sleep, only skip frames.
                 if next_due > now:
@@ -200,13 +255,9 @@ class CameraCapture:
                 if now < next_due:
                     continue
                 next_due = max(next_due + interval, now - interval)
+            if not self._current(gen):
+                break  # abandoned by restart() while it was blocked in read()
             self._publish(image)
-            window_frames += 1
-            elapsed = time.monotonic() - window_start
-            if elapsed >= 2.0:
-                h.decode_fps = window_frames / elapsed
-                metrics.CAMERA_DECODE_FPS.labels(self.camera_id).set(h.decode_fps)
-                window_start, window_frames = time.monotonic(), 0
             if self.max_frames is not None and self._seq >= self.max_frames:
                 return "finished"
         return "stopped"

@@ -80,9 +80,9 @@ class LineConfig(Strict):
     in_side: Literal["left", "right"] = "right"
     classes: list[Literal[CANONICAL_CLASSES]] = Field(default_factory=lambda: ["person"])  # type: ignore[valid-type]
     counts_occupancy: bool = True
-    min_frames: int = Field(2, ge=1, le=60)
+    min_frames: int = Field(3, ge=1, le=60)
     """Frames an anchor must stay on the new side before a crossing counts (jitter guard)."""
-    band: float = Field(0.1, ge=0.0, le=1.0)
+    band: float = Field(0.05, ge=0.0, le=1.0)
     """Dead band around the line, as a fraction of the box height: a foot point closer to
     the line than this says nothing about the side (boxes wobble by a few pixels)."""
 
@@ -136,8 +136,9 @@ class TrackingConfig(Strict):
     lost_track_buffer: int = Field(60, ge=0, le=3000)
     """How long a lost track can come back, in frames at 30 fps (scaled to the camera's)."""
     activation_threshold: float = Field(0.25, ge=0.0, le=1.0)
-    high_conf_threshold: float = Field(0.6, ge=0.0, le=1.0)
-    minimum_iou_threshold: float = Field(0.1, ge=0.0, le=1.0)
+    high_conf_threshold: float = Field(0.4, ge=0.0, le=1.0)
+    """Detections above this are matched first; the rest only revive existing tracks."""
+    minimum_iou_threshold: float = Field(0.05, ge=0.0, le=1.0)
     minimum_consecutive_frames: int = Field(1, ge=1, le=100)
     frame_rate: float | None = Field(None, gt=0, le=240)
     """Frame rate the tracker assumes; ``None`` uses the camera's reported fps."""

