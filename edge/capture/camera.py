@@ -265,7 +265,16 @@ class CameraCapture:
     def _publish(self, image) -> None:  # type: ignore[no-untyped-def]
         h = self.health
         self._seq += 1
-        frame = Frame(self.camera_id, image, self._seq)
+        offset = (0, 0)
+        if self.config.roi is not None:
+            x1, y1, x2, y2 = self.config.roi
+            image = image[y1:y2, x1:x2]  # a view: no copy
+            offset = (x1, y1)
+            if image.size == 0:
+                self._set_down(f"roi {self.config.roi} lies outside the {h.width}x{h.height} "
+                               f"frame")
+                return
+        frame = Frame(self.camera_id, image, self._seq, offset=offset)
         if self.slot.put(frame, self._stop):
             metrics.CAMERA_DROPPED.labels(self.camera_id).inc()
         if not h.up:

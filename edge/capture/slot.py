@@ -24,6 +24,7 @@ class Frame:
         seq: per-camera frame number, increasing from 1 across reconnects.
         captured_at: ``time.monotonic()`` right after decode.
         wall_ts: UTC wall-clock time of the decode.
+        offset: top-left of ``image`` in the full frame (non-zero when cropped to a ROI).
     """
 
     camera_id: str
@@ -31,6 +32,7 @@ class Frame:
     seq: int
     captured_at: float = field(default_factory=time.monotonic)
     wall_ts: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    offset: tuple[int, int] = (0, 0)
 
 
 class FrameSlot:

@@ -109,8 +109,18 @@ class CameraConfig(Strict):
     open_timeout_s: float = Field(5.0, gt=0, le=60)
     read_timeout_s: float = Field(5.0, gt=0, le=60)
     loop: bool = True
+    roi: tuple[int, int, int, int] | None = None
+    """Region of interest ``[x1, y1, x2, y2]``: detection sees only this crop (cheaper, and
+    ignores busy areas); boxes and lines stay in full-frame coordinates."""
     attendance_point: bool = False
     lines: list[LineConfig] = Field(default_factory=list)
+
+    @field_validator("roi")
+    @classmethod
+    def _roi_box(cls, v: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
+        if v is not None and not (0 <= v[0] < v[2] and 0 <= v[1] < v[3]):
+            raise ValueError("must be [x1, y1, x2, y2] with 0 <= x1 < x2 and 0 <= y1 < y2")
+        return v
 
     @field_validator("lines")
     @classmethod

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import supervision as sv
 
 from edge.capture.camera import CameraCapture
@@ -144,6 +145,9 @@ class InferenceLoop:
                 continue
             preds = route.detector.predict([frames[i].image for i in idx])
             for i, det in zip(idx, preds, strict=True):
+                ox, oy = frames[i].offset
+                if (ox or oy) and len(det):
+                    det.xyxy += np.array([ox, oy, ox, oy], dtype=det.xyxy.dtype)
                 per_frame[i].append(det)
         results = []
         events: list[Event] = []

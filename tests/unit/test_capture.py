@@ -101,3 +101,29 @@ def test_missing_file_marks_camera_down_and_keeps_retrying(tmp_path: Path) -> No
     t0 = time.monotonic()
     cam.stop()
     assert time.monotonic() - t0 < 2.5
+
+
+def test_roi_crops_the_frame_and_records_its_offset(tmp_path: Path) -> None:
+    video = make_video(tmp_path / "v.avi", frames=3)
+    cam = CameraCapture(CameraConfig(id="f", url=str(video), loop=False, roi=(10, 5, 42, 37)),
+                        pace=False, lockstep=True)
+    cam.start()
+    frame = None
+    deadline = time.monotonic() + 5
+    while frame is None and time.monotonic() < deadline:
+        frame = cam.slot.take()
+        time.sleep(0.001)
+    cam.stop()
+    assert frame is not None
+    assert frame.image.shape == (32, 32, 3) and frame.offset == (10, 5)
+
+
+def test_roi_outside_the_frame_marks_the_camera_down(tmp_path: Path) -> None:
+    video = make_video(tmp_path / "v.avi", frames=30)
+    cam = CameraCapture(CameraConfig(id="f", url=str(video), roi=(100, 100, 200, 200)),
+                        pace=False)
+    cam.start()
+    time.sleep(0.5)
+    cam.stop()
+    assert not cam.health.up and "lies outside the 64x48 frame" in cam.health.last_error
+    assert cam.slot.take() is None

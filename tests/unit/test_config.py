@@ -44,7 +44,8 @@ def test_shipped_configs_are_valid(path: str) -> None:
 def test_good_minimal_file_gets_defaults(tmp_path: Path) -> None:
     s = load_settings(write(tmp_path, GOOD))
     line = s.cameras[0].lines[0]
-    assert line.in_side == "right" and line.classes == ["person"] and line.min_frames == 3 and line.band == 0.05
+    assert line.in_side == "right" and line.classes == ["person"]
+    assert line.min_frames == 3 and line.band == 0.05
     assert s.storage.occupancy_heartbeat_s == 60 and s.api.host == "127.0.0.1"
     assert s.identity.cache_ttl_s == 600
 
@@ -130,3 +131,12 @@ def test_cli_validate_ok_and_errors(tmp_path: Path) -> None:
     assert bad.exit_code == 1
     assert bad.output.strip().splitlines() == [
         f"{bad_path}: cameras[0].lines[0].start[1]: Field required"]
+
+
+def test_roi_must_be_a_proper_box(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("    url: var/media/vtest.avi\n",
+                                        "    url: var/media/vtest.avi\n    roi: [50, 0, 10, 20]\n"))
+    with pytest.raises(ConfigError) as exc:
+        load_settings(path)
+    assert exc.value.errors == [f"{path}: cameras[0].roi: must be [x1, y1, x2, y2] with "
+                                f"0 <= x1 < x2 and 0 <= y1 < y2"]
