@@ -12,14 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge.api.app import ApiServices, create_app
+from edge.api.server import ApiServer
 from edge.capture.camera import CameraCapture
 from edge.capture.supervisor import CaptureSupervisor
-from edge.config.models import Settings
+from edge.config.models import CameraConfig, Settings
 from edge.detect.detector import Detector, set_inference_threads
 from edge.events import Event
 from edge.pipeline.loop import InferenceLoop, ModelRoute
+from edge.pipeline.single import SingleFrameProcessor
 from edge.pipeline.stats import CameraStats, ProcessSampler
 from edge.pipeline.step import CameraPipeline, FrameResult, SiteOccupancy
+from edge.store.queries import StoreReader
 from edge.store.writer import StoreWriter
 from edge.telemetry import metrics
 
@@ -58,6 +62,13 @@ class App:
         self.stats: dict[str, CameraStats] = {}
         self.routes: list[ModelRoute] = []
         self.loop: InferenceLoop | None = None
+        self.api: ApiServer | None = None
+        self.api_services = ApiServices(
+            site=self.site, reader=StoreReader(settings.storage.path),
+            max_body_bytes=settings.api.max_body_bytes, max_pixels=settings.api.max_pixels,
+            cameras=self.cameras, live_counts=self._live_counts,
+            writer_alive=lambda: self.writer.alive,
+            inference_alive=lambda: self.loop is not None and self.loop.alive)
         self.metrics_port: int | None = None
         self.supervisor: CaptureSupervisor | None = None
         self.started_at = 0.0
@@ -67,6 +78,10 @@ class App:
         s = self.settings
         self.started_at = time.monotonic()
         self.writer.start()
+        if s.api.enabled:
+            # Up before the models so /healthz and "pipeline not initialised" answer at once.
+            self.api = ApiServer(create_app(self.api_services), s.api.host, s.api.port)
+            self.api.start()
         models_dir = Path(s.models_dir)
         set_inference_threads(s.inference.threads)  # for the warm-up on this thread
         for model_cfg in s.models:
@@ -85,7 +100,12 @@ class App:
                 max_frames=self.options.max_frames)
             self.stats[cam_cfg.id] = CameraStats(cam_cfg.id, s.storage.metrics_interval_s,
                                                  self.sampler)
-        if not self.cameras:
+        self.api_services.processor = SingleFrameProcessor(
+            self.routes, {v.id: CameraConfig(id=v.id, url="api", lines=v.lines)
+                          for v in s.api.virtual_cameras},
+            s.tracking, self.site, self._emit, self.writer.flush,
+            max_cameras=s.api.max_virtual_cameras, heartbeat_s=s.storage.occupancy_heartbeat_s)
+        if not self.cameras and not s.api.enabled:
             raise RuntimeError("no enabled camera in the configuration")
         for cam in self.cameras.values():
             cam.start()
@@ -107,6 +127,11 @@ class App:
                               fps=cam.health.source_fps or 10.0,
                               heartbeat_s=self.settings.storage.occupancy_heartbeat_s)
 
+    def _live_counts(self) -> dict[str, dict[str, int]]:
+        pipelines = self.loop.pipelines if self.loop else {}
+        return {cid: {"occupancy": p.occupancy.value, "entries": p.occupancy.entries,
+                      "exits": p.occupancy.exits} for cid, p in list(pipelines.items())}
+
     def _emit(self, events: list[Event]) -> None:
         self.writer.submit_many(events)
         metrics.STORE_BACKLOG.set(self.writer.backlog())
@@ -125,6 +150,8 @@ class App:
             self.supervisor.stop()
         for cam in self.cameras.values():
             cam.stop(timeout=0.5)
+        if self.api is not None:
+            self.api.stop()
         for stats in self.stats.values():
             self.writer.submit_many(stats.flush())
         self.writer.stop(timeout=max(0.5, 4.5 - (time.monotonic() - t0)))

@@ -218,13 +218,25 @@ class SyncConfig(Strict):
     http: HttpSinkConfig | None = None
 
 
+class VirtualCameraConfig(Strict):
+    """A camera that exists only for ``/api/process`` callers (``camera_id`` in the request)."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    lines: list[LineConfig] = Field(default_factory=list)
+
+
 class ApiConfig(Strict):
-    """HTTP shim (see issue 4). Binds loopback unless told otherwise."""
+    """HTTP shim. Binds loopback unless told otherwise."""
 
     enabled: bool = False
     host: str = "127.0.0.1"
-    port: int = Field(8080, ge=1, le=65535)
+    port: int = Field(8080, ge=0, le=65535)
     token_env: str = "EDGE_API_TOKEN"
+    max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    max_pixels: int = Field(4096 * 4096, ge=1)
+    max_virtual_cameras: int = Field(16, ge=1, le=1024)
+    virtual_cameras: list[VirtualCameraConfig] = Field(
+        default_factory=lambda: [VirtualCameraConfig(id="api")])
 
 
 class MetricsConfig(Strict):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -143,6 +144,9 @@ class Detector:
         self.model_names: dict[int, str] = {int(k): str(v) for k, v in names.items()}
         self.lookup = build_class_lookup(self.model_names, dict(config.classes))
         self.half = config.half and self.device.startswith("cuda")
+        # The inference loop and the HTTP shim share this model; ultralytics' predictor is
+        # not safe to call from two threads at once.
+        self._lock = threading.Lock()
         log.info("model %s: %s on %s (%d classes mapped)", config.name, source, self.device,
                  int((self.lookup >= 0).sum()))
 
@@ -158,9 +162,10 @@ class Detector:
             return []
         t0 = time.perf_counter()
         extra = {"half": True} if self.half else {}
-        results = self.model.predict(
-            list(images), conf=self.config.confidence, iou=self.config.iou,
-            imgsz=self.config.imgsz, device=self.device, verbose=False, **extra)
+        with self._lock:
+            results = self.model.predict(
+                list(images), conf=self.config.confidence, iou=self.config.iou,
+                imgsz=self.config.imgsz, device=self.device, verbose=False, **extra)
         metrics.INFERENCE_SECONDS.labels(self.name).observe(time.perf_counter() - t0)
         out = []
         for r in results:

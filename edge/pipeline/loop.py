@@ -112,6 +112,8 @@ class InferenceLoop:
         return frames
 
     def _all_finished(self) -> bool:
+        if not self.cameras:
+            return False  # API-only daemon: runs until stopped
         return all(c.health.finished and not c.slot.has_new() for c in self.cameras.values())
 
     def _run(self) -> None:

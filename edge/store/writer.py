@@ -26,6 +26,13 @@ log = logging.getLogger(__name__)
 _STOP = object()
 
 
+class _Barrier:
+    """Queued behind events; set once everything before it was committed."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+
 def _ts(event: Event) -> str:
     return event.ts.isoformat()
 
@@ -124,6 +131,15 @@ class StoreWriter:
         """Events waiting to be written."""
         return self._queue.qsize()
 
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every event submitted so far is committed; False on timeout."""
+        barrier = _Barrier()
+        try:
+            self._queue.put(barrier, timeout=timeout)
+        except queue.Full:
+            return False
+        return barrier.done.wait(timeout)
+
     def stop(self, timeout: float = 5.0) -> None:
         """Flush everything queued so far, then stop the thread."""
         if self._thread is None:
@@ -146,34 +162,40 @@ class StoreWriter:
         try:
             stopping = False
             while not stopping:
-                batch, stopping = self._gather()
+                batch, stopping, barriers = self._gather()
                 self.last_progress = time.monotonic()
                 if batch:
                     self._write(conn, batch)
+                for barrier in barriers:
+                    barrier.done.set()
         finally:
             conn.close()
 
-    def _gather(self) -> tuple[list[Event], bool]:
+    def _gather(self) -> tuple[list[Event], bool, list[_Barrier]]:
+        """Collect one batch; a barrier ends the batch early so its waiter is not delayed."""
         batch: list[Event] = []
-        try:
-            first = self._queue.get(timeout=1.0)
-        except queue.Empty:
-            return batch, False
-        if first is _STOP:
-            return batch, True
-        batch.append(first)  # type: ignore[arg-type]
-        deadline = time.monotonic() + self.flush_interval_s
+        barriers: list[_Barrier] = []
+        deadline: float | None = None
         while len(batch) < self.batch_max:
-            remaining = deadline - time.monotonic()
+            if deadline is None:
+                timeout = 1.0
+            else:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0:
+                    break
             try:
-                item = self._queue.get(timeout=max(remaining, 0.0)) if remaining > 0 \
-                    else self._queue.get_nowait()
+                item = self._queue.get(timeout=timeout)
             except queue.Empty:
                 break
             if item is _STOP:
-                return batch, True
+                return batch, True, barriers
+            if isinstance(item, _Barrier):
+                barriers.append(item)
+                break
             batch.append(item)  # type: ignore[arg-type]
-        return batch, False
+            if deadline is None:
+                deadline = time.monotonic() + self.flush_interval_s
+        return batch, False, barriers
 
     def _write(self, conn: sqlite3.Connection, batch: list[Event]) -> None:
         t0 = time.perf_counter()

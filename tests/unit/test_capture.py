@@ -127,3 +127,45 @@ def test_roi_outside_the_frame_marks_the_camera_down(tmp_path: Path) -> None:
     cam.stop()
     assert not cam.health.up and "lies outside the 64x48 frame" in cam.health.last_error
     assert cam.slot.take() is None
+
+
+def test_supervisor_restarts_a_crashed_capture_thread(tmp_path: Path) -> None:
+    from edge.capture.supervisor import CaptureSupervisor
+
+    video = make_video(tmp_path / "v.avi", frames=30)
+    cam = CameraCapture(CameraConfig(id="f", url=str(video)), pace=True)
+    original = cam._connect_loop
+    crashes = []
+
+    def crash_once(gen: int) -> None:
+        if not crashes:
+            crashes.append(gen)
+            raise RuntimeError("decoder bug")
+        original(gen)
+
+    cam._connect_loop = crash_once  # type: ignore[method-assign]
+    cam.start()
+    time.sleep(0.2)
+    assert not cam.alive and "decoder bug" in cam.health.last_error
+    supervisor = CaptureSupervisor({"f": cam})
+    assert supervisor.check_once() == ["f"]
+    time.sleep(0.5)
+    assert cam.alive and cam.health.up and cam.health.restarts == 1
+    assert supervisor.check_once() == []
+    cam.stop()
+
+
+def test_supervisor_restarts_a_thread_stuck_beyond_its_timeouts(tmp_path: Path) -> None:
+    from edge.capture.supervisor import CaptureSupervisor
+
+    video = make_video(tmp_path / "v.avi", frames=30)
+    cam = CameraCapture(CameraConfig(id="f", url=str(video), open_timeout_s=0.1,
+                                     read_timeout_s=0.1), pace=True)
+    cam.start()
+    time.sleep(0.2)
+    cam.last_progress -= 60  # as if a read had hung for a minute inside FFmpeg
+    assert CaptureSupervisor({"f": cam}).check_once() == ["f"]
+    assert cam.health.restarts == 1
+    time.sleep(0.3)
+    assert cam.alive and cam.health.up
+    cam.stop()

@@ -1,0 +1,1 @@
+"""API room: FastAPI app (legacy /api/process, status routes), served inside the daemon."""

@@ -1,0 +1,54 @@
+"""Read-only queries for the API and CLI, on connections of their own (never the writer's)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from edge.store.schema import connect
+
+
+class StoreReader:
+    """Opens a fresh read-only connection per query (cheap in WAL mode, thread-safe)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def _rows(self, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        conn = connect(self.path, readonly=True)
+        try:
+            return [dict(r) for r in conn.execute(sql, params)]
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return []
+            raise
+        finally:
+            conn.close()
+
+    def events(self, since: str | None, after_id: int, limit: int) -> list[dict[str, Any]]:
+        """Line crossings in id order after ``after_id``, at or after ``since`` (ISO time)."""
+        return self._rows(
+            "SELECT id, event_id, camera_id, line_id, track_id, class_name, direction, "
+            "timestamp FROM line_crossings WHERE id > ? AND timestamp >= ? ORDER BY id LIMIT ?",
+            (after_id, since or "", limit))
+
+    def vehicles(self, since: str | None, plate: str | None, limit: int) -> list[dict[str, Any]]:
+        """Vehicle log rows since ``since``, optionally for one plate."""
+        sql = ("SELECT id, event_id, camera_id, track_id, plate_number, vehicle_type, "
+               "entry_time, exit_time, ocr_confidence, status FROM vehicle_logs "
+               "WHERE entry_time >= ?")
+        params: list[Any] = [since or ""]
+        if plate:
+            sql += " AND plate_number = ?"
+            params.append(plate.upper().replace(" ", "").replace("-", ""))
+        return self._rows(sql + " ORDER BY id LIMIT ?", (*params, limit))
+
+    def attendance(self, day: str) -> list[dict[str, Any]]:
+        """Attendance records whose check-in falls on ``day`` (YYYY-MM-DD)."""
+        return self._rows(
+            "SELECT id, event_id, camera_id, employee_id, check_in_time, check_out_time, "
+            "status, grace_period_used, aws_face_confidence, track_id FROM attendance_records "
+            "WHERE substr(check_in_time, 1, 10) = ? ORDER BY check_in_time", (day,))
