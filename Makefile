@@ -41,6 +41,7 @@ eval: models media
 
 bench: models media
 	$(BIN)/python scripts/bench.py --config $(CONFIG)
+	$(BIN)/python scripts/bench_api.py --config $(CONFIG) --calls 200
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

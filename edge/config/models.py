@@ -254,7 +254,7 @@ class Settings(Strict):
     site: SiteConfig = Field(default_factory=SiteConfig)
     models_dir: str = "models"
     models: list[ModelConfig] = Field(min_length=1)
-    cameras: list[CameraConfig] = Field(min_length=1)
+    cameras: list[CameraConfig] = Field(default_factory=list)
     inference: InferenceConfig = Field(default_factory=InferenceConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
@@ -278,6 +278,8 @@ class Settings(Strict):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Settings:
+        if not self.cameras and not self.api.enabled:
+            raise ValueError("no cameras: configure at least one, or enable the api")
         known = {c.id for c in self.cameras}
         for model in self.models:
             unknown = sorted(set(model.cameras or []) - known)

@@ -140,3 +140,13 @@ def test_roi_must_be_a_proper_box(tmp_path: Path) -> None:
         load_settings(path)
     assert exc.value.errors == [f"{path}: cameras[0].roi: must be [x1, y1, x2, y2] with "
                                 f"0 <= x1 < x2 and 0 <= y1 < y2"]
+
+
+def test_cameras_may_be_empty_only_for_an_api_only_daemon(tmp_path: Path) -> None:
+    no_cams = "models:\n  - name: m\n    source: yolo11n.pt\ncameras: []\n"
+    path = write(tmp_path, no_cams)
+    with pytest.raises(ConfigError) as exc:
+        load_settings(path)
+    assert exc.value.errors == [
+        f"{path}: <root>: no cameras: configure at least one, or enable the api"]
+    assert load_settings(write(tmp_path, no_cams + "api:\n  enabled: true\n", "y.yaml"))
