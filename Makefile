@@ -38,6 +38,7 @@ eval: models media
 	$(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
 	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt \
 	  --line 384 0 384 576 --line 0 300 768 300 --line 0 400 768 400
+	$(BIN)/python scripts/eval_faces.py --data $(DATA)/faces
 
 bench: models media
 	$(BIN)/python scripts/bench.py --config $(CONFIG)

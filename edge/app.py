@@ -6,11 +6,15 @@ Start order: store writer -> detectors (loaded and warmed up) -> cameras and the
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from edge.api.app import ApiServices, create_app
 from edge.api.server import ApiServer
@@ -19,6 +23,9 @@ from edge.capture.supervisor import CaptureSupervisor
 from edge.config.models import CameraConfig, Settings
 from edge.detect.detector import Detector, set_inference_threads
 from edge.events import Event
+from edge.identity.enroll import EnrollResult, enroll_employee
+from edge.identity.faces import FaceEngine
+from edge.identity.gallery import Gallery
 from edge.pipeline.loop import InferenceLoop, ModelRoute
 from edge.pipeline.single import SingleFrameProcessor
 from edge.pipeline.stats import CameraStats, ProcessSampler
@@ -68,7 +75,11 @@ class App:
             max_body_bytes=settings.api.max_body_bytes, max_pixels=settings.api.max_pixels,
             cameras=self.cameras, live_counts=self._live_counts,
             writer_alive=lambda: self.writer.alive,
-            inference_alive=lambda: self.loop is not None and self.loop.alive)
+            inference_alive=lambda: self.loop is not None and self.loop.alive,
+            api_token=os.environ.get(settings.api.token_env) or None,
+            enroll=self._enroll if importlib.util.find_spec("face_recognition") else None)
+        self.gallery = Gallery(settings.storage.path, run_write=self.writer.call)
+        self._face_engine: FaceEngine | None = None
         self.metrics_port: int | None = None
         self.supervisor: CaptureSupervisor | None = None
         self.started_at = 0.0
@@ -126,6 +137,12 @@ class App:
         return CameraPipeline(cam.config, self.settings.tracking, self.site,
                               fps=cam.health.source_fps or 10.0,
                               heartbeat_s=self.settings.storage.occupancy_heartbeat_s)
+
+    def _enroll(self, employee_id: str, name: str, image: np.ndarray) -> EnrollResult:
+        if self._face_engine is None:
+            self._face_engine = FaceEngine()
+        return enroll_employee(self._face_engine, self.gallery, employee_id, name,
+                               [("frame", image)])
 
     def _live_counts(self) -> dict[str, dict[str, int]]:
         pipelines = self.loop.pipelines if self.loop else {}

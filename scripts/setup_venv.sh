@@ -34,4 +34,11 @@ else
   pip install -q torch==2.9.1 torchvision==0.24.1
 fi
 pip install -q -e '.[dev]'
+# Offline faces (local identity backend): dlib wheels + models; face_recognition itself must
+# come without its dependencies (they would build dlib from source), and it needs
+# pkg_resources, which setuptools 81 removed.
+if ! pip install -q dlib-bin face-recognition-models 'setuptools<81' \
+   || ! pip install -q --no-deps face-recognition; then
+  echo "WARNING: face engine not installed; the local identity backend is unavailable" >&2
+fi
 echo "venv ready: $VENV"

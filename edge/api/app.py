@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from edge.api.decode import FrameError, decode_frame
+from edge.api.enroll import enroll_router
 from edge.api.schemas import (
     CameraStatus,
     ErrorResponse,
@@ -54,6 +55,9 @@ class ApiServices:
     """Callable returning {camera_id: {occupancy, entries, exits}} for live cameras."""
     writer_alive: Any = lambda: False
     inference_alive: Any = lambda: False
+    api_token: str | None = None
+    enroll: Any = None
+    """Callable (employee_id, name, BGR image) -> EnrollResult, or None without a face engine."""
 
 
 def error(status: int, message: str, details: dict[str, Any] | None = None,
@@ -175,6 +179,8 @@ def create_app(services: ApiServices) -> FastAPI:
                 database_write_ms=round(timings.database_ms, 2)),
             note=None if len(result.detections) else "no people or vehicles in this frame")
         return resp
+
+    app.include_router(enroll_router(services, error))
 
     @app.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:

@@ -8,7 +8,7 @@ import io
 
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 
 class FrameError(Exception):
@@ -41,7 +41,9 @@ def decode_frame(data: str, max_pixels: int) -> np.ndarray:
     try:
         with Image.open(io.BytesIO(raw)) as img:
             fmt, (width, height) = img.format, img.size
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+    except Exception:
+        # Any failure to read the header means "not an image". Not only PIL's own errors:
+        # ultralytics wraps Image.open and may raise ImportError for optional HEIF support.
         raise FrameError(400, "frame is not a JPEG or PNG image") from None
     if fmt not in {"JPEG", "PNG"}:
         raise FrameError(400, f"frame is {fmt}, expected JPEG or PNG")

@@ -105,7 +105,25 @@ CREATE TABLE line_crossings (
 CREATE INDEX line_crossings_ts ON line_crossings (camera_id, timestamp);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+_V2 = """
+CREATE TABLE employees (
+    employee_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    employee_group TEXT NOT NULL DEFAULT 'default',
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE face_embeddings (
+    id INTEGER PRIMARY KEY,
+    employee_id TEXT NOT NULL REFERENCES employees (employee_id) ON DELETE CASCADE,
+    embedding BLOB NOT NULL,
+    source TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX face_embeddings_employee ON face_embeddings (employee_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 """``MIGRATIONS[i]`` upgrades a database from version ``i`` to ``i + 1``."""
 
 

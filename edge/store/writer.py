@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 from edge.events import Crossing, Event, FrameStats, OccupancyChanged
 from edge.store.schema import connect, migrate
@@ -24,6 +25,7 @@ from edge.telemetry import metrics
 log = logging.getLogger(__name__)
 
 _STOP = object()
+T = TypeVar("T")
 
 
 class _Barrier:
@@ -31,6 +33,16 @@ class _Barrier:
 
     def __init__(self) -> None:
         self.done = threading.Event()
+
+
+class _Call(_Barrier):
+    """A function to run on the writer's connection, in its own transaction."""
+
+    def __init__(self, fn: Callable[[sqlite3.Connection], object]) -> None:
+        super().__init__()
+        self.fn = fn
+        self.result: object = None
+        self.error: BaseException | None = None
 
 
 def _ts(event: Event) -> str:
@@ -140,6 +152,23 @@ class StoreWriter:
             return False
         return barrier.done.wait(timeout)
 
+    def call(self, fn: Callable[[sqlite3.Connection], T], timeout: float = 10.0) -> T:
+        """Run ``fn(conn)`` on the writer thread inside one transaction; return its result.
+
+        For rare writes that are not events (enrolment); keeps a single writing connection.
+
+        Raises:
+            TimeoutError: the writer did not get to it in time.
+            Exception: whatever ``fn`` raised (the transaction is rolled back).
+        """
+        job = _Call(fn)  # type: ignore[arg-type]
+        self._queue.put(job, timeout=timeout)
+        if not job.done.wait(timeout):
+            raise TimeoutError(f"store writer did not run the call within {timeout}s")
+        if job.error is not None:
+            raise job.error
+        return job.result  # type: ignore[return-value]
+
     def stop(self, timeout: float = 5.0) -> None:
         """Flush everything queued so far, then stop the thread."""
         if self._thread is None:
@@ -167,6 +196,8 @@ class StoreWriter:
                 if batch:
                     self._write(conn, batch)
                 for barrier in barriers:
+                    if isinstance(barrier, _Call):
+                        self._run_call(conn, barrier)
                     barrier.done.set()
         finally:
             conn.close()
@@ -219,6 +250,16 @@ class StoreWriter:
         metrics.STORE_BATCH_SECONDS.observe(time.perf_counter() - t0)
         if written and self.on_commit is not None:
             self.on_commit(written)
+
+    @staticmethod
+    def _run_call(conn: sqlite3.Connection, job: _Call) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            job.result = job.fn(conn)
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            conn.execute("ROLLBACK")
+            job.error = exc
 
     def _transaction(self, conn: sqlite3.Connection, events: list[Event]) -> None:
         conn.execute("BEGIN IMMEDIATE")

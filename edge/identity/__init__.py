@@ -1,0 +1,1 @@
+"""Identity room: face step and gate, local gallery, enrolment (cloud backends next)."""

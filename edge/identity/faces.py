@@ -1,0 +1,113 @@
+"""Face step: head crop from a person box, face detection, quality gate, embedding.
+
+The offline engine is dlib through ``face_recognition`` (HOG detector, 128-d ResNet
+embedding). Only crops that pass the gate are embedded or sent to a cloud backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    """A face in image coordinates (``top, right, bottom, left`` as dlib reports them)."""
+
+    top: int
+    right: int
+    bottom: int
+    left: int
+
+    @property
+    def size(self) -> int:
+        """The shorter side in pixels."""
+        return min(self.bottom - self.top, self.right - self.left)
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """What a crop must be to be worth identifying.
+
+    Attributes:
+        min_face_px: shortest side of the face box (Rekognition needs at least 40 px).
+        min_sharpness: variance of the Laplacian of the grey face; lower is blurred.
+        single_face: refuse crops with more than one face (whose face would it be?).
+    """
+
+    min_face_px: int = 40
+    min_sharpness: float = 10.0
+    single_face: bool = True
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The gate's verdict; ``reason`` says why a crop was refused."""
+
+    ok: bool
+    reason: str = ""
+    face: FaceBox | None = None
+
+
+def head_crop(frame: np.ndarray, person_xyxy: np.ndarray, share: float = 0.45) -> tuple[
+        np.ndarray, tuple[int, int]]:
+    """The top ``share`` of a person box, widened by 15 % each side; returns (crop, offset)."""
+    h, w = frame.shape[:2]
+    x1, y1, x2, y2 = (float(v) for v in person_xyxy)
+    pad = 0.15 * (x2 - x1)
+    left, right = max(0, int(x1 - pad)), min(w, int(x2 + pad))
+    top, bottom = max(0, int(y1)), min(h, int(y1 + share * (y2 - y1)))
+    return frame[top:bottom, left:right], (left, top)
+
+
+def sharpness(gray: np.ndarray) -> float:
+    """Variance of the Laplacian: a cheap, standard blur measure."""
+    return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+
+
+class FaceEngine:
+    """Face detection and embeddings with dlib (``face_recognition``)."""
+
+    def __init__(self, upsample: int = 1) -> None:
+        import face_recognition  # heavy; only when identity is enabled
+
+        self._fr = face_recognition
+        self.upsample = upsample
+
+    def find(self, image_bgr: np.ndarray) -> list[FaceBox]:
+        """Face boxes in a BGR image."""
+        rgb = np.ascontiguousarray(image_bgr[:, :, ::-1])
+        return [FaceBox(*loc) for loc in self._fr.face_locations(
+            rgb, number_of_times_to_upsample=self.upsample, model="hog")]
+
+    def embed(self, image_bgr: np.ndarray, face: FaceBox) -> np.ndarray:
+        """128-d embedding of one face (unit scale: same person < ~0.5 apart)."""
+        rgb = np.ascontiguousarray(image_bgr[:, :, ::-1])
+        loc = (face.top, face.right, face.bottom, face.left)
+        return np.asarray(self._fr.face_encodings(rgb, [loc], num_jitters=1)[0],
+                          dtype=np.float32)
+
+    def gate(self, image_bgr: np.ndarray, config: GateConfig) -> GateResult:
+        """Detect faces and apply the quality gate."""
+        faces = self.find(image_bgr)
+        return check_quality(image_bgr, faces, config)
+
+
+def check_quality(image_bgr: np.ndarray, faces: list[FaceBox], config: GateConfig) -> GateResult:
+    """Apply the gate to already-detected faces."""
+    if not faces:
+        return GateResult(False, "no face found")
+    if config.single_face and len(faces) > 1:
+        return GateResult(False, f"{len(faces)} faces found; need exactly one")
+    face = max(faces, key=lambda f: f.size)
+    if face.size < config.min_face_px:
+        return GateResult(False, f"face is {face.size} px, below the {config.min_face_px} px "
+                                 f"minimum", face)
+    crop = image_bgr[max(face.top, 0):face.bottom, max(face.left, 0):face.right]
+    sharp = sharpness(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)) if crop.size else 0.0
+    if sharp < config.min_sharpness:
+        return GateResult(False, f"face too blurred (sharpness {sharp:.0f} < "
+                                 f"{config.min_sharpness:.0f})", face)
+    return GateResult(True, "", face)
