@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from edge.identity.answer import Identification
 from edge.identity.gallery import Gallery
 
 DEFAULT_THRESHOLD = 0.55
 """Measured on ../shared/data/faces (scripts/eval_faces.py): same person at most 0.53 apart,
 different people at least 0.63 apart."""
-
-
-@dataclass(frozen=True)
-class Identification:
-    """A backend's answer for one face."""
-
-    employee_id: str | None
-    name: str
-    confidence: float
-    distance: float | None
-    source: str
-
-    @property
-    def matched(self) -> bool:
-        """True when the face belongs to an enrolled employee."""
-        return self.employee_id is not None
 
 
 class LocalBackend:
