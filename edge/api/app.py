@@ -7,7 +7,6 @@ Every error is a JSON :class:`ErrorResponse`; nothing answers with a stack trace
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -18,9 +17,9 @@ from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
-from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from edge.api.body import BodyError, read_json
 from edge.api.decode import FrameError, decode_frame
 from edge.api.enroll import enroll_router
 from edge.api.schemas import (
@@ -130,28 +129,15 @@ def create_app(services: ApiServices) -> FastAPI:
               }}})
     async def process(request: Request) -> Any:
         t_start = time.perf_counter()
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype != "application/json":
-            return error(415, f"content type must be application/json, got {ctype or 'none'}")
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > services.max_body_bytes:
-            return error(413, f"body of {declared} bytes is over the limit of "
-                              f"{services.max_body_bytes}")
-        body = await request.body()
-        if len(body) > services.max_body_bytes:
-            return error(413, f"body of {len(body)} bytes is over the limit of "
-                              f"{services.max_body_bytes}")
         try:
-            req = ProcessRequest.model_validate(json.loads(body or b"null"))
-        except json.JSONDecodeError as exc:
-            return error(400, f"body is not valid JSON: {exc.msg}")
-        except UnicodeDecodeError:
-            return error(400, "body is not valid JSON: not UTF-8 text")
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "body"
-            return error(400 if where in {"frame", "body"} else 422,
-                         f"invalid frame: {where}: {first['msg']}")
+            req = await read_json(request, ProcessRequest, services.max_body_bytes)
+        except BodyError as exc:
+            # The legacy contract calls a missing or malformed frame an invalid frame (400).
+            if exc.field in {"frame", "body"}:
+                return error(400, f"invalid frame: {exc.message}")
+            if exc.field:
+                return error(exc.status, f"invalid frame: {exc.message}")
+            return error(exc.status, exc.message)
         t_decode = time.perf_counter()
         try:
             image = decode_frame(req.frame, services.max_pixels)

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
+from edge.api.body import BodyError, read_json
 from edge.api.decode import FrameError, decode_frame
 from edge.api.schemas import ErrorResponse
 
 ENROLL_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (400, 401, 413, 415, 422, 503)}
+    code: {"model": ErrorResponse} for code in (400, 401, 403, 413, 415, 422, 503)}
 
 
 class EnrollRequest(BaseModel):
@@ -49,26 +49,15 @@ def enroll_router(services: Any, error: Any) -> APIRouter:
                      "application/json": {"schema": EnrollRequest.model_json_schema()}}}})
     async def enroll(request: Request) -> Any:
         if not services.api_token:
-            return error(503, "enrolment disabled: no API token configured "
+            return error(403, "enrolment disabled: no API token configured "
                               "(set the variable named by api.token_env)")
         if not token_ok(request.headers.get("authorization"), services.api_token):
             return error(401, "missing or wrong bearer token",
                          headers={"WWW-Authenticate": "Bearer"})
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype != "application/json":
-            return error(415, f"content type must be application/json, got {ctype or 'none'}")
-        body = await request.body()
-        if len(body) > services.max_body_bytes:
-            return error(413, f"body of {len(body)} bytes is over the limit of "
-                              f"{services.max_body_bytes}")
         try:
-            req = EnrollRequest.model_validate(json.loads(body or b"null"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return error(400, "body is not valid JSON")
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "body"
-            return error(422, f"{where}: {first['msg']}")
+            req = await read_json(request, EnrollRequest, services.max_body_bytes)
+        except BodyError as exc:
+            return error(exc.status, exc.message)
         try:
             image = decode_frame(req.frame, services.max_pixels)
         except FrameError as exc:

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from edge.store.queries import StoreReader
 from edge.store.schema import connect, migrate
 
 T = TypeVar("T")
@@ -70,6 +71,7 @@ class Gallery:
     def __init__(self, path: str | Path, run_write: WriteRunner | None = None) -> None:
         self.path = Path(path)
         self.run_write = run_write or direct_writer(self.path)
+        self._reader = StoreReader(self.path)
         self._lock = threading.Lock()
         self._version: int | None = None
         self._ids: list[str] = []
@@ -107,11 +109,12 @@ class Gallery:
 
     def employees(self) -> list[Employee]:
         """Everyone enrolled, by id."""
-        rows = self._read(
-            "SELECT e.employee_id, e.name, e.employee_group, e.created_at, COUNT(f.id) "
-            "FROM employees e LEFT JOIN face_embeddings f USING (employee_id) "
-            "GROUP BY e.employee_id ORDER BY e.employee_id")
-        return [Employee(r[0], r[1], r[2], r[4], r[3]) for r in rows]
+        rows = self._reader.rows(
+            "SELECT e.employee_id, e.name, e.employee_group AS grp, e.created_at, "
+            "COUNT(f.id) AS faces FROM employees e LEFT JOIN face_embeddings f "
+            "USING (employee_id) GROUP BY e.employee_id ORDER BY e.employee_id")
+        return [Employee(r["employee_id"], r["name"], r["grp"], r["faces"], r["created_at"])
+                for r in rows]
 
     def nearest(self, embedding: np.ndarray) -> Match | None:
         """The closest enrolled face (Euclidean distance), or None with an empty gallery."""
@@ -123,29 +126,18 @@ class Gallery:
             i = int(dist.argmin())
             return Match(self._ids[i], self._names[self._ids[i]], float(dist[i]))
 
-    def _read(self, sql: str) -> list[tuple]:  # type: ignore[type-arg]
-        if not self.path.exists():
-            return []
-        conn = connect(self.path, readonly=True)
-        try:
-            return [tuple(r) for r in conn.execute(sql)]
-        except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):
-                return []
-            raise
-        finally:
-            conn.close()
-
     def _refresh(self) -> None:
-        rows = self._read("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM face_embeddings")
-        version = hash(rows[0]) if rows else 0
+        rows = self._reader.rows("SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS last "
+                                 "FROM face_embeddings")
+        version = hash((rows[0]["n"], rows[0]["last"])) if rows else 0
         if version == self._version:
             return
-        data = self._read("SELECT f.employee_id, e.name, f.embedding FROM face_embeddings f "
-                          "JOIN employees e USING (employee_id) ORDER BY f.id")
+        data = self._reader.rows("SELECT f.employee_id, e.name, f.embedding FROM "
+                                 "face_embeddings f JOIN employees e USING (employee_id) "
+                                 "ORDER BY f.id")
         with self._lock:
-            self._ids = [r[0] for r in data]
-            self._names = {r[0]: r[1] for r in data}
-            self._matrix = (np.stack([np.frombuffer(r[2], np.float32) for r in data])
+            self._ids = [r["employee_id"] for r in data]
+            self._names = {r["employee_id"]: r["name"] for r in data}
+            self._matrix = (np.stack([np.frombuffer(r["embedding"], np.float32) for r in data])
                             if data else np.empty((0, 128), np.float32))
             self._version = version

@@ -15,7 +15,8 @@ class StoreReader:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
 
-    def _rows(self, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Run one read query; an absent database or table reads as no rows."""
         if not self.path.exists():
             return []
         conn = connect(self.path, readonly=True)
@@ -30,7 +31,7 @@ class StoreReader:
 
     def events(self, since: str | None, after_id: int, limit: int) -> list[dict[str, Any]]:
         """Line crossings in id order after ``after_id``, at or after ``since`` (ISO time)."""
-        return self._rows(
+        return self.rows(
             "SELECT id, event_id, camera_id, line_id, track_id, class_name, direction, "
             "timestamp FROM line_crossings WHERE id > ? AND timestamp >= ? ORDER BY id LIMIT ?",
             (after_id, since or "", limit))
@@ -44,11 +45,11 @@ class StoreReader:
         if plate:
             sql += " AND plate_number = ?"
             params.append(plate.upper().replace(" ", "").replace("-", ""))
-        return self._rows(sql + " ORDER BY id LIMIT ?", (*params, limit))
+        return self.rows(sql + " ORDER BY id LIMIT ?", (*params, limit))
 
     def attendance(self, day: str) -> list[dict[str, Any]]:
         """Attendance records whose check-in falls on ``day`` (YYYY-MM-DD)."""
-        return self._rows(
+        return self.rows(
             "SELECT id, event_id, camera_id, employee_id, check_in_time, check_out_time, "
             "status, grace_period_used, aws_face_confidence, track_id FROM attendance_records "
             "WHERE substr(check_in_time, 1, 10) = ? ORDER BY check_in_time", (day,))

@@ -130,4 +130,4 @@ def test_enroll_route_auth_and_face_checks(tmp_path: Path, engine: FaceEngine) -
 def test_enroll_route_is_closed_without_a_configured_token(tmp_path: Path) -> None:
     services = ApiServices(site=SiteOccupancy(), reader=StoreReader(tmp_path / "x.db"))
     r = TestClient(create_app(services)).post("/api/enroll-employee", json={})
-    assert r.status_code == 503 and "no API token configured" in r.json()["error"]
+    assert r.status_code == 403 and "no API token configured" in r.json()["error"]
