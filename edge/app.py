@@ -21,7 +21,7 @@ from edge.api.server import ApiServer
 from edge.capture.camera import CameraCapture
 from edge.capture.supervisor import CaptureSupervisor
 from edge.config.models import CameraConfig, Settings
-from edge.detect.detector import Detector, set_inference_threads
+from edge.detect.detector import Detector
 from edge.events import Event
 from edge.identity.enroll import EnrollResult, enroll_employee
 from edge.identity.faces import FaceEngine
@@ -94,9 +94,8 @@ class App:
             self.api = ApiServer(create_app(self.api_services), s.api.host, s.api.port)
             self.api.start()
         models_dir = Path(s.models_dir)
-        set_inference_threads(s.inference.threads)  # for the warm-up on this thread
         for model_cfg in s.models:
-            detector = Detector(model_cfg, models_dir, s.inference.device)
+            detector = Detector(model_cfg, models_dir, s.inference.device, s.inference.threads)
             warm = detector.warmup()
             log.info("model %s warmed up in %.2fs", model_cfg.name, warm)
             cams = frozenset(model_cfg.cameras) if model_cfg.cameras is not None else None
@@ -128,7 +127,6 @@ class App:
         self.loop = InferenceLoop(
             self.cameras, self.routes, self._make_pipeline, self._emit,
             batch_size=s.inference.batch_size, idle_sleep_s=s.inference.idle_sleep_ms / 1000,
-            threads=s.inference.threads,
             stats=self.stats, on_result=self.on_result)
         self.loop.start()
 

@@ -99,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(args.config)
     base = settings.model_dump(mode="json")
     model_cfg = settings.models[0]
-    set_inference_threads(settings.inference.threads)
-    detector = Detector(model_cfg, Path(settings.models_dir), settings.inference.device)
+    detector = Detector(model_cfg, Path(settings.models_dir), settings.inference.device,
+                        settings.inference.threads)
     frames = read_frames(args.video, args.frames)
     batch = settings.inference.batch_size
     rows: dict[str, float] = {f"bare (batch {batch})": bench_bare(detector, frames, batch)}

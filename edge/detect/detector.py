@@ -67,14 +67,16 @@ def pick_device(requested: str) -> str:
 def set_inference_threads(threads: int | None) -> int:
     """Set torch's intra-op threads for the calling thread; return the number in use.
 
-    OpenMP keeps this setting per thread, so the inference thread must call it itself.
+    OpenMP keeps this setting per thread, so it is applied on the thread that predicts.
     """
     try:
         import torch
     except ImportError:
         return 0
-    torch.set_num_threads(threads or os.cpu_count() or 1)
-    return int(torch.get_num_threads())
+    wanted = threads or os.cpu_count() or 1
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)
+    return wanted
 
 
 def build_class_lookup(model_names: dict[int, str], class_map: dict[str, str]) -> np.ndarray:
@@ -127,10 +129,12 @@ class Detector:
         device: ``auto``, ``cpu``, ``cuda:0``...
     """
 
-    def __init__(self, config: ModelConfig, models_dir: Path, device: str = "auto") -> None:
+    def __init__(self, config: ModelConfig, models_dir: Path, device: str = "auto",
+                 threads: int | None = None) -> None:
         from ultralytics import YOLO  # heavy import, only when a detector is built
 
         self.config = config
+        self.threads = threads
         self.name = config.name
         self.device = pick_device(device)
         source = resolve_model_source(config.source, models_dir)
@@ -163,6 +167,9 @@ class Detector:
         t0 = time.perf_counter()
         extra = {"half": True} if self.half else {}
         with self._lock:
+            # Importing ultralytics sets torch to cpu_count - 1 threads, and OpenMP keeps the
+            # setting per thread; re-assert ours on whichever thread calls.
+            set_inference_threads(self.threads)
             results = self.model.predict(
                 list(images), conf=self.config.confidence, iou=self.config.iou,
                 imgsz=self.config.imgsz, device=self.device, verbose=False, **extra)

@@ -19,7 +19,7 @@ import supervision as sv
 
 from edge.capture.camera import CameraCapture
 from edge.capture.slot import Frame
-from edge.detect.detector import Detector, set_inference_threads
+from edge.detect.detector import Detector
 from edge.events import Event
 from edge.pipeline.stats import CameraStats
 from edge.pipeline.step import CameraPipeline, FrameResult
@@ -50,7 +50,6 @@ class InferenceLoop:
         emit: where events go (the store writer's ``submit_many``).
         batch_size: most frames per predict call.
         idle_sleep_s: pause when no camera has a new frame.
-        threads: CPU threads for inference (``None``: every core).
         stats: per-camera statistics that become ``system_metrics`` rows.
         on_result: optional observer of every frame result (status line, evaluation).
     """
@@ -59,7 +58,6 @@ class InferenceLoop:
                  make_pipeline: Callable[[str], CameraPipeline],
                  emit: Callable[[list[Event]], None],
                  *, batch_size: int = 4, idle_sleep_s: float = 0.002,
-                 threads: int | None = None,
                  stats: dict[str, CameraStats] | None = None,
                  on_result: Callable[[FrameResult], None] | None = None) -> None:
         self.cameras = cameras
@@ -68,7 +66,6 @@ class InferenceLoop:
         self.pipelines: dict[str, CameraPipeline] = {}
         self.emit = emit
         self.batch_size = batch_size
-        self.threads = threads
         self.idle_sleep_s = idle_sleep_s
         self.stats = stats or {}
         self.on_result = on_result
@@ -117,8 +114,7 @@ class InferenceLoop:
         return all(c.health.finished and not c.slot.has_new() for c in self.cameras.values())
 
     def _run(self) -> None:
-        log.info("inference loop: %d cameras, batch %d, %d threads", len(self.cameras),
-                 self.batch_size, set_inference_threads(self.threads))
+        log.info("inference loop: %d cameras, batch %d", len(self.cameras), self.batch_size)
         while not self._stop.is_set():
             self.last_progress = time.monotonic()
             frames = self.take_batch()
