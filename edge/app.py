@@ -1,7 +1,8 @@
 """Composition root: builds every room from the settings, starts and stops them in order.
 
-Start order: store writer -> detectors (loaded and warmed up) -> cameras and their supervisor
--> metrics exporter -> inference loop. Stop order is the reverse, so the writer is flushed last.
+Start order: store writer -> HTTP API (answers "pipeline not initialised" until the models are
+up) -> detectors (loaded and warmed up) -> cameras and their supervisor -> metrics exporter ->
+inference loop. Stop order is the reverse, so the writer is flushed last.
 """
 
 from __future__ import annotations
