@@ -76,8 +76,3 @@ class FrameSlot:
         """True when a frame is waiting."""
         with self._cond:
             return not self._taken and self._frame is not None
-
-    def peek(self) -> Frame | None:
-        """The newest frame, taken or not (for snapshots and status)."""
-        with self._cond:
-            return self._frame

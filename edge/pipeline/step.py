@@ -125,7 +125,10 @@ class CameraPipeline:
                     metrics.OCCUPANCY_CLAMPED.labels(self.camera_id).inc()
                 self.site.apply(c.direction)
         class_ids = tracked.class_id if tracked.class_id is not None else np.empty(0, int)
-        people = int((class_ids == PERSON_ID).sum())
+        per_class = np.bincount(class_ids.astype(np.int64), minlength=len(CANONICAL_CLASSES))
+        for idx, name in enumerate(CANONICAL_CLASSES):
+            metrics.DETECTIONS.labels(self.camera_id, name).set(int(per_class[idx]))
+        people = int(per_class[PERSON_ID])
         vehicles = int(len(class_ids) - people)
         metrics.OCCUPANCY.labels(self.camera_id).set(self.occupancy.value)
         counts = (self.occupancy.value, self.occupancy.entries, self.occupancy.exits)

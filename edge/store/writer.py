@@ -105,7 +105,6 @@ class StoreWriter:
         self.failed = 0
         self._ready = threading.Event()
         self._start_error: BaseException | None = None
-        self.on_commit: Callable[[list[Event]], None] | None = None
 
     def start(self) -> None:
         """Open and migrate the database, then start the writer thread.
@@ -248,8 +247,6 @@ class StoreWriter:
         self.committed += len(written)
         metrics.STORE_COMMITTED.inc(len(written))
         metrics.STORE_BATCH_SECONDS.observe(time.perf_counter() - t0)
-        if written and self.on_commit is not None:
-            self.on_commit(written)
 
     @staticmethod
     def _run_call(conn: sqlite3.Connection, job: _Call) -> None:
