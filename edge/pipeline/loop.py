@@ -22,7 +22,7 @@ from edge.capture.slot import Frame
 from edge.detect.detector import Detector
 from edge.events import Event
 from edge.pipeline.stats import CameraStats
-from edge.pipeline.step import CameraPipeline, FrameResult
+from edge.pipeline.step import CameraPipeline, FrameResult, merge_detections
 from edge.telemetry import metrics
 
 log = logging.getLogger(__name__)
@@ -150,8 +150,7 @@ class InferenceLoop:
         results = []
         events: list[Event] = []
         for frame, dets in zip(frames, per_frame, strict=True):
-            merged = sv.Detections.merge(dets) if len(dets) > 1 else (
-                dets[0] if dets else sv.Detections.empty())
+            merged = merge_detections(dets)
             pipeline = self.pipelines.get(frame.camera_id)
             if pipeline is None:
                 pipeline = self.pipelines[frame.camera_id] = self.make_pipeline(frame.camera_id)

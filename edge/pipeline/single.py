@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import numpy as np
-import supervision as sv
 
 from edge.config.models import CameraConfig, TrackingConfig
 from edge.events import Event
 from edge.pipeline.loop import ModelRoute
-from edge.pipeline.step import CameraPipeline, FrameResult, SiteOccupancy
+from edge.pipeline.step import CameraPipeline, FrameResult, SiteOccupancy, merge_detections
 
 
 class TooManyVirtualCameras(RuntimeError):
@@ -82,8 +81,7 @@ class SingleFrameProcessor:
             t0 = time.perf_counter()
             dets = [route.detector.predict([image])[0] for route in self.routes
                     if route.serves(camera_id)]
-            merged = sv.Detections.merge(dets) if len(dets) > 1 else (
-                dets[0] if dets else sv.Detections.empty())
+            merged = merge_detections(dets)
             t1 = time.perf_counter()
             frame_id = self._frame_ids.get(camera_id, 0) + 1
             self._frame_ids[camera_id] = frame_id

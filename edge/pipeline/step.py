@@ -24,6 +24,13 @@ from edge.telemetry import metrics
 PERSON_ID = CANONICAL_CLASSES.index("person")
 
 
+def merge_detections(parts: list[sv.Detections]) -> sv.Detections:
+    """One frame's detections from several models as one ``sv.Detections``."""
+    if not parts:
+        return sv.Detections.empty()
+    return parts[0] if len(parts) == 1 else sv.Detections.merge(parts)
+
+
 class SiteOccupancy:
     """Occupancy of the whole site, shared by every camera (thread-safe, never below 0)."""
 
