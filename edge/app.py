@@ -145,8 +145,7 @@ class App:
 
     def _live_counts(self) -> dict[str, dict[str, int]]:
         pipelines = self.loop.pipelines if self.loop else {}
-        return {cid: {"occupancy": p.occupancy.value, "entries": p.occupancy.entries,
-                      "exits": p.occupancy.exits} for cid, p in list(pipelines.items())}
+        return {cid: p.counts() for cid, p in list(pipelines.items())}
 
     def _emit(self, events: list[Event]) -> None:
         self.writer.submit_many(events)

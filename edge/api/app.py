@@ -116,11 +116,13 @@ def create_app(services: ApiServices) -> FastAPI:
         log.exception("API request failed")
         return error(500, f"internal error: {type(exc).__name__}")
 
+    def checks() -> dict[str, bool]:
+        return {"models_loaded": services.processor is not None,
+                "writer_alive": bool(services.writer_alive()),
+                "inference_alive": bool(services.inference_alive())}
+
     def not_ready() -> JSONResponse:
-        checks = {"models_loaded": services.processor is not None,
-                  "writer_alive": bool(services.writer_alive()),
-                  "inference_alive": bool(services.inference_alive())}
-        return error(503, "pipeline not initialised", {"check_items": checks})
+        return error(503, "pipeline not initialised", {"check_items": checks()})
 
     @app.post("/api/process", response_model=ProcessResponse, response_model_exclude_none=True,
               responses=ERRORS, summary="Process one frame (legacy contract)",
@@ -174,12 +176,9 @@ def create_app(services: ApiServices) -> FastAPI:
 
     @app.get("/readyz", response_model=ReadyResponse, responses={503: {"model": ReadyResponse}})
     async def readyz() -> Any:
-        body = ReadyResponse(
-            ready=False, models_loaded=services.processor is not None,
-            writer_alive=bool(services.writer_alive()),
-            inference_alive=bool(services.inference_alive()),
-            cameras=[camera_status(c) for c in services.cameras.values()])
-        body.ready = body.models_loaded and body.writer_alive and body.inference_alive
+        items = checks()
+        body = ReadyResponse(ready=all(items.values()), **items,
+                             cameras=[camera_status(c) for c in services.cameras.values()])
         return JSONResponse(body.model_dump(), status_code=200 if body.ready else 503)
 
     @app.get("/api/cameras", response_model=list[CameraStatus])
@@ -191,9 +190,7 @@ def create_app(services: ApiServices) -> FastAPI:
         counts = dict(services.live_counts() if services.live_counts else {})
         if services.processor is not None:
             for cam_id, pipe in services.processor.pipelines.items():
-                counts[cam_id] = {"occupancy": pipe.occupancy.value,
-                                  "entries": pipe.occupancy.entries,
-                                  "exits": pipe.occupancy.exits}
+                counts[cam_id] = pipe.counts()
         return OccupancyStatus(site_occupancy=services.site.value, cameras=counts)
 
     @app.get("/api/attendance", response_model=Page, responses=ERRORS)

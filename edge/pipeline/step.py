@@ -157,6 +157,11 @@ class CameraPipeline:
             exits=self.occupancy.exits, events=events)
         return self.last_result
 
+    def counts(self) -> dict[str, int]:
+        """Occupancy, entries and exits of this camera (status routes)."""
+        return {"occupancy": self.occupancy.value, "entries": self.occupancy.entries,
+                "exits": self.occupancy.exits}
+
     def line_counts(self) -> dict[str, tuple[int, int]]:
         """(entries, exits) per line id."""
         return {c.config.id: (c.entries, c.exits) for c in self.counters}
