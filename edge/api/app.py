@@ -209,8 +209,9 @@ def create_app(services: ApiServices) -> FastAPI:
     async def vehicles(since: str | None = Query(None, description="ISO-8601 date-time",
                                               json_schema_extra={"format": "date-time"}),
                        plate: str | None = Query(None, max_length=20),
+                       after_id: int = Query(0, ge=0, le=2**62),
                        limit: int = Query(100, ge=1, le=1000)) -> Any:
-        rows = services.reader.vehicles(parse_time("since", since), plate, limit)
+        rows = services.reader.vehicles(parse_time("since", since), plate, limit, after_id)
         return Page(items=rows, next_after_id=rows[-1]["id"] if len(rows) == limit else None)
 
     @app.get("/api/events", response_model=Page, responses=ERRORS)

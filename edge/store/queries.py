@@ -36,12 +36,14 @@ class StoreReader:
             "timestamp FROM line_crossings WHERE id > ? AND timestamp >= ? ORDER BY id LIMIT ?",
             (after_id, since or "", limit))
 
-    def vehicles(self, since: str | None, plate: str | None, limit: int) -> list[dict[str, Any]]:
-        """Vehicle log rows since ``since``, optionally for one plate."""
+    def vehicles(self, since: str | None, plate: str | None, limit: int,
+                 after_id: int = 0) -> list[dict[str, Any]]:
+        """Vehicle log rows in id order after ``after_id``, since ``since``, optionally for
+        one plate."""
         sql = ("SELECT id, event_id, camera_id, track_id, plate_number, vehicle_type, "
                "entry_time, exit_time, ocr_confidence, status FROM vehicle_logs "
-               "WHERE entry_time >= ?")
-        params: list[Any] = [since or ""]
+               "WHERE id > ? AND entry_time >= ?")
+        params: list[Any] = [after_id, since or ""]
         if plate:
             sql += " AND plate_number = ?"
             params.append(plate.upper().replace(" ", "").replace("-", ""))

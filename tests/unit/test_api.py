@@ -185,3 +185,19 @@ def test_status_routes(services: ApiServices) -> None:
     assert "edge_" in client.get("/metrics/").text
     spec = client.get("/openapi.json").json()
     assert "ProcessResponse" in spec["components"]["schemas"]
+
+
+def test_vehicle_pages_follow_next_after_id(services: ApiServices) -> None:
+    attach(services, [[]])
+    client = TestClient(create_app(services))
+    client.post("/api/process", json={"frame": jpeg_b64()})  # the writer has migrated the db
+    services.writer.call(lambda conn: conn.executemany(  # type: ignore[attr-defined]
+        "INSERT INTO vehicle_logs (event_id, site, camera_id, track_id, plate_number, "
+        "vehicle_type, entry_time, status) VALUES (?, 's', 'gate', ?, 'KA01AB1234', 'car', "
+        "'2026-11-23T08:00:00+00:00', 'unknown')", [(f"e{i}", i) for i in range(5)]))
+    first = client.get("/api/vehicles", params={"limit": 3}).json()
+    assert [r["track_id"] for r in first["items"]] == [0, 1, 2]
+    rest = client.get("/api/vehicles", params={"limit": 3,
+                                               "after_id": first["next_after_id"]}).json()
+    assert [r["track_id"] for r in rest["items"]] == [3, 4]
+    assert rest["next_after_id"] is None
