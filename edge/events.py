@@ -35,10 +35,15 @@ class Event:
         """Event type name used in storage and upstream topics (``crossing``, ...)."""
         return _TYPE_NAMES[type(self)]
 
+    @property
+    def priority(self) -> int:
+        """Outbox priority: above 0 is sent first and never dropped by the backlog cap."""
+        return 0
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (``ts`` as ISO-8601)."""
-        d = asdict(self)
-        d["ts"] = self.ts.isoformat()
+        """JSON-ready dict (datetimes as ISO-8601, plus ``type``)."""
+        d = {k: v.isoformat() if isinstance(v, datetime) else v
+             for k, v in asdict(self).items()}
         d["type"] = self.type
         return d
 
@@ -84,8 +89,89 @@ class FrameStats(Event):
     cache_misses: int = 0
 
 
+@dataclass(frozen=True, kw_only=True)
+class IdentityResolved(Event):
+    """A backend answered for a person track (``source``: local, aws, no_match, error)."""
+
+    tracker_id: int
+    employee_id: str | None
+    name: str
+    confidence: float
+    source: str
+    distance: float | None = None
+
+
+AttendanceStatus = Literal["PRESENT", "LATE", "EARLY_EXIT"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttendanceMarked(Event):
+    """The state of one employee's attendance record for one work day, after a change.
+
+    ``record_id`` is stable for the record: the store and upstream upsert by it.
+    """
+
+    record_id: str
+    employee_id: str
+    work_date: str
+    """ISO date of the shift's start, in the site's time zone."""
+    action: Literal["check_in", "check_out"]
+    check_in_time: datetime | None
+    check_out_time: datetime | None
+    status: AttendanceStatus
+    grace_period_used: bool
+    aws_face_confidence: float | None
+    tracker_id: int | None
+
+    @property
+    def priority(self) -> int:
+        """Attendance is paid by: never dropped, sent first."""
+        return 5
+
+
+VehicleStatus = Literal["allowed", "denied", "unknown"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlateRead(Event):
+    """One OCR reading of a vehicle's plate (before voting)."""
+
+    vehicle_uid: str
+    tracker_id: int
+    plate_text: str
+    raw_text: str
+    confidence: float
+    engine: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class VehicleSeen(Event):
+    """The state of one vehicle track's log row after a change (entry, plate, exit).
+
+    ``vehicle_uid`` is stable for the track: the store and upstream upsert by it.
+    """
+
+    vehicle_uid: str
+    tracker_id: int
+    vehicle_type: str
+    entry_time: datetime
+    exit_time: datetime | None = None
+    plate_number: str | None = None
+    ocr_confidence: float | None = None
+    status: VehicleStatus = "unknown"
+
+    @property
+    def priority(self) -> int:
+        """A deny-list hit is sent before anything else and never dropped."""
+        return 10 if self.status == "denied" else 0
+
+
 _TYPE_NAMES: dict[type, str] = {
     Crossing: "crossing",
     OccupancyChanged: "occupancy",
     FrameStats: "frame_stats",
+    IdentityResolved: "identity",
+    AttendanceMarked: "attendance",
+    PlateRead: "plate_read",
+    VehicleSeen: "vehicle",
 }

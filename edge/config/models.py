@@ -9,27 +9,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-CANONICAL_CLASSES: tuple[str, ...] = ("person", "car", "truck", "bus", "motorcycle", "bicycle")
-"""Classes every detector is mapped onto; the index is the canonical ``class_id``."""
+from edge.config.anpr import AnprConfig
+from edge.config.base import (
+    CANONICAL_CLASSES,
+    VEHICLE_CLASSES,
+    Point,
+    Strict,
+    reject_duplicates,
+)
+from edge.config.identity import AttendanceConfig, IdentityConfig
+from edge.config.sync import SyncConfig
 
-VEHICLE_CLASSES: frozenset[str] = frozenset({"car", "truck", "bus", "motorcycle", "bicycle"})
-
-Point = tuple[int, int]
-
-
-def _reject_duplicates(kind: str, ids: list[str]) -> None:
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise ValueError(f"duplicate {kind} id(s): {', '.join(dupes)}")
-
-
-class Strict(BaseModel):
-    """Base for every section: unknown keys are errors, values are validated on assignment."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
+__all__ = ["CANONICAL_CLASSES", "VEHICLE_CLASSES", "AnprConfig", "AttendanceConfig",
+           "IdentityConfig", "Point", "Strict", "SyncConfig"]
 
 class SiteConfig(Strict):
     """Where this box is."""
@@ -125,7 +119,7 @@ class CameraConfig(Strict):
     @field_validator("lines")
     @classmethod
     def _unique_lines(cls, v: list[LineConfig]) -> list[LineConfig]:
-        _reject_duplicates("line", [line.id for line in v])
+        reject_duplicates("line", [line.id for line in v])
         return v
 
 
@@ -154,27 +148,6 @@ class TrackingConfig(Strict):
     """Frame rate the tracker assumes; ``None`` uses the camera's reported fps."""
 
 
-class IdentityConfig(Strict):
-    """Face identity (see issue 5): backend and per-track cache policy."""
-
-    enabled: bool = False
-    backend: Literal["local", "rekognition"] = "local"
-    cache_ttl_s: float = Field(600.0, gt=0)
-    aws_region: str | None = None
-    collection_id: str = "edge-employees"
-    face_match_threshold: float = Field(90.0, ge=0, le=100)
-    store_face_crops: bool = False
-
-
-class AnprConfig(Strict):
-    """Licence-plate reading (see issue 6)."""
-
-    enabled: bool = False
-    engine: Literal["rapidocr", "easyocr"] = "rapidocr"
-    allow: list[str] = Field(default_factory=list)
-    deny: list[str] = Field(default_factory=list)
-
-
 class StorageConfig(Strict):
     """Local SQLite store."""
 
@@ -186,36 +159,6 @@ class StorageConfig(Strict):
     batch_max: int = Field(500, ge=1, le=100_000)
     flush_interval_ms: float = Field(200.0, gt=0, le=60_000)
     queue_max: int = Field(100_000, ge=100)
-
-
-class MqttSinkConfig(Strict):
-    """MQTT upstream (see issue 7)."""
-
-    host: str
-    port: int = Field(8883, ge=1, le=65535)
-    topic_template: str = "edge/{site}/{camera}/{type}"
-    client_id: str | None = None
-    username: str | None = None
-    password_env: str | None = None
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-
-
-class HttpSinkConfig(Strict):
-    """HTTP upstream (see issue 7)."""
-
-    url: str
-    token_env: str | None = None
-    timeout_s: float = Field(10.0, gt=0)
-
-
-class SyncConfig(Strict):
-    """Upstream sinks; several may run together."""
-
-    enabled: bool = False
-    mqtt: MqttSinkConfig | None = None
-    http: HttpSinkConfig | None = None
 
 
 class VirtualCameraConfig(Strict):
@@ -259,6 +202,7 @@ class Settings(Strict):
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
     anpr: AnprConfig = Field(default_factory=AnprConfig)
+    attendance: AttendanceConfig = Field(default_factory=AttendanceConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     sync: SyncConfig = Field(default_factory=SyncConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
@@ -267,13 +211,13 @@ class Settings(Strict):
     @field_validator("cameras")
     @classmethod
     def _unique_cameras(cls, v: list[CameraConfig]) -> list[CameraConfig]:
-        _reject_duplicates("camera", [c.id for c in v])
+        reject_duplicates("camera", [c.id for c in v])
         return v
 
     @field_validator("models")
     @classmethod
     def _unique_models(cls, v: list[ModelConfig]) -> list[ModelConfig]:
-        _reject_duplicates("model", [m.name for m in v])
+        reject_duplicates("model", [m.name for m in v])
         return v
 
     @model_validator(mode="after")

@@ -1,7 +1,10 @@
 """SQLite schema and migrations.
 
 The four seed tables keep every seed column; each gains ``event_id``, ``site`` and
-``camera_id``. ``line_crossings`` records each counted crossing. The schema version lives in
+``camera_id``. ``line_crossings`` records each counted crossing. v3 adds the ``outbox``
+(every stored event, written in the same transaction, for the sync worker), identity and
+plate readings, plate allow/deny lists, and stable ids that ``vehicle_logs`` and
+``attendance_records`` rows are upserted by. The schema version lives in
 ``PRAGMA user_version``; migrations are applied in order inside one transaction each.
 """
 
@@ -123,7 +126,68 @@ CREATE TABLE face_embeddings (
 CREATE INDEX face_embeddings_employee ON face_embeddings (employee_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+_V3 = """
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    camera_id TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    priority INTEGER NOT NULL DEFAULT 0,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX outbox_priority ON outbox (priority, id);
+
+CREATE TABLE identity_events (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    site TEXT NOT NULL,
+    camera_id TEXT NOT NULL,
+    track_id INTEGER NOT NULL,
+    employee_id TEXT,
+    name TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    source TEXT NOT NULL,
+    distance REAL,
+    timestamp TEXT NOT NULL
+);
+CREATE INDEX identity_events_ts ON identity_events (camera_id, timestamp);
+
+CREATE TABLE plate_reads (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    site TEXT NOT NULL,
+    camera_id TEXT NOT NULL,
+    vehicle_uid TEXT NOT NULL,
+    track_id INTEGER NOT NULL,
+    plate_text TEXT NOT NULL,
+    raw_text TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    engine TEXT NOT NULL,
+    timestamp TEXT NOT NULL
+);
+CREATE INDEX plate_reads_vehicle ON plate_reads (vehicle_uid);
+
+CREATE TABLE plate_lists (
+    plate TEXT PRIMARY KEY,
+    list TEXT NOT NULL CHECK (list IN ('allow', 'deny')),
+    note TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+
+ALTER TABLE vehicle_logs ADD COLUMN vehicle_uid TEXT;
+CREATE UNIQUE INDEX vehicle_logs_uid ON vehicle_logs (vehicle_uid);
+ALTER TABLE vehicle_logs ADD COLUMN updated_at TEXT;
+
+ALTER TABLE attendance_records ADD COLUMN record_id TEXT;
+CREATE UNIQUE INDEX attendance_record_id ON attendance_records (record_id);
+ALTER TABLE attendance_records ADD COLUMN work_date TEXT;
+CREATE INDEX attendance_work_date ON attendance_records (work_date, employee_id);
+ALTER TABLE attendance_records ADD COLUMN updated_at TEXT;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 """``MIGRATIONS[i]`` upgrades a database from version ``i`` to ``i + 1``."""
 
 

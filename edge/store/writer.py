@@ -4,6 +4,7 @@ Producers call :meth:`StoreWriter.submit` (never blocks for long). The thread ga
 until ``batch_max`` or ``flush_interval_ms`` and writes them in one transaction. If a batch
 fails, it is rolled back and retried event by event so one bad event cannot take the others
 with it; what still fails is logged with its payload and counted, never silently lost.
+Each event's row and its outbox row are written in the same transaction (``tables.insert``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
-from edge.events import Crossing, Event, FrameStats, OccupancyChanged
+from edge.events import Event
 from edge.store.schema import connect, migrate
+from edge.store.tables import insert
 from edge.telemetry import metrics
 
 log = logging.getLogger(__name__)
@@ -43,42 +45,6 @@ class _Call(_Barrier):
         self.fn = fn
         self.result: object = None
         self.error: BaseException | None = None
-
-
-def _ts(event: Event) -> str:
-    return event.ts.isoformat()
-
-
-def _insert(conn: sqlite3.Connection, site: str, event: Event) -> None:
-    if isinstance(event, OccupancyChanged):
-        conn.execute(
-            "INSERT INTO occupancy_logs (event_id, site, camera_id, current_occupancy,"
-            " site_occupancy, entries_count, exits_count, people_detected, vehicles_detected,"
-            " heartbeat, timestamp) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (event.event_id, site, event.camera_id, event.current_occupancy,
-             event.site_occupancy, event.entries_count, event.exits_count,
-             event.people_detected, event.vehicles_detected, int(event.heartbeat), _ts(event)),
-        )
-    elif isinstance(event, FrameStats):
-        conn.execute(
-            "INSERT INTO system_metrics (event_id, site, camera_id, frame_id, processing_time_ms,"
-            " fps, frames, gpu_memory_used, cpu_usage, faces_processed, vehicles_processed,"
-            " aws_calls, aws_cost_estimated, cache_hits, cache_misses, timestamp)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (event.event_id, site, event.camera_id, event.frame_id, event.processing_time_ms,
-             event.fps, event.frames, event.gpu_memory_used, event.cpu_usage,
-             event.faces_processed, event.vehicles_processed, event.aws_calls,
-             event.aws_cost_estimated, event.cache_hits, event.cache_misses, _ts(event)),
-        )
-    elif isinstance(event, Crossing):
-        conn.execute(
-            "INSERT INTO line_crossings (event_id, site, camera_id, line_id, track_id,"
-            " class_name, direction, timestamp) VALUES (?,?,?,?,?,?,?,?)",
-            (event.event_id, site, event.camera_id, event.line_id, event.tracker_id,
-             event.class_name, event.direction, _ts(event)),
-        )
-    else:
-        raise TypeError(f"store writer has no table for event type {type(event).__name__}")
 
 
 class StoreWriter:
@@ -262,7 +228,7 @@ class StoreWriter:
         conn.execute("BEGIN IMMEDIATE")
         try:
             for event in events:
-                _insert(conn, self.site, event)
+                insert(conn, self.site, event)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -1,0 +1,120 @@
+"""Configuration of face identity (backends, cache policy, cost limits) and attendance."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from edge.config.base import Strict, reject_duplicates
+
+
+class RekognitionConfig(Strict):
+    """AWS Rekognition. Credentials come from the environment or the instance role, never
+    from this file (``AWS_ACCESS_KEY_ID`` ... in the service's EnvironmentFile)."""
+
+    region: str | None = None
+    """``None`` uses ``AWS_REGION`` / ``AWS_DEFAULT_REGION``."""
+    collection_id: str = Field("edge-employees", pattern=r"^[a-zA-Z0-9_.\-]+$", max_length=255)
+    face_match_threshold: float = Field(90.0, ge=0, le=100)
+    connect_timeout_s: float = Field(2.0, gt=0, le=60)
+    read_timeout_s: float = Field(3.0, gt=0, le=60)
+    price_per_call_usd: float = Field(0.001, ge=0)
+    """Estimated cost of one SearchFacesByImage / IndexFaces call, for the cost counters."""
+
+
+class BudgetConfig(Strict):
+    """Most cloud calls per window; when one is spent, calls stop until it rolls over.
+    ``None`` means unlimited."""
+
+    per_minute: int | None = Field(60, ge=0)
+    per_day: int | None = Field(5_000, ge=0)
+    per_month: int | None = Field(100_000, ge=0)
+
+
+class BreakerConfig(Strict):
+    """Circuit breaker on backend errors and throttling."""
+
+    failure_threshold: int = Field(5, ge=1, le=1000)
+    """Consecutive failures that open the breaker."""
+    reset_after_s: float = Field(30.0, gt=0, le=3600)
+    """How long it stays open before one trial call (half-open)."""
+
+
+class IdentityConfig(Strict):
+    """Face identity: face gate, per-track cache policy, backend, workers."""
+
+    enabled: bool = False
+    backend: Literal["local", "rekognition"] = "local"
+    cache_ttl_s: float = Field(600.0, gt=0)
+    """A confirmed name is served from the per-track cache this long (``source: cache``)."""
+    retry_interval_s: float = Field(2.0, ge=0)
+    """Least time between two backend calls for one track without a confirmed name."""
+    max_attempts: int = Field(3, ge=1, le=100)
+    """Most backend calls per track (no_match and error answers count)."""
+    confirmations: int = Field(1, ge=1, le=10)
+    """Agreeing answers needed before a name counts."""
+    local_threshold: float = Field(0.55, gt=0, le=2)
+    """Largest embedding distance the local backend accepts as the same person."""
+    min_face_px: int = Field(40, ge=8)
+    min_sharpness: float = Field(10.0, ge=0)
+    workers: int = Field(1, ge=1, le=16)
+    queue_max: int = Field(32, ge=1, le=10_000)
+    """Face jobs waiting for a worker; a full queue drops the job (counted)."""
+    api_wait_s: float = Field(2.0, ge=0, le=30)
+    """How long ``/api/process`` waits for this frame's identity answers."""
+    store_face_crops: bool = False
+    """Biometric data: keep face crops on disk only when set (see ``crop_retention_days``)."""
+    crop_retention_days: float = Field(7.0, gt=0)
+    rekognition: RekognitionConfig = Field(default_factory=RekognitionConfig)
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    breaker: BreakerConfig = Field(default_factory=BreakerConfig)
+
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class ShiftConfig(Strict):
+    """A shift of an employee group, in the site's time zone."""
+
+    start: str = "09:00"
+    end: str = "17:00"
+    late_grace_min: float = Field(10.0, ge=0, le=720)
+    """A check-in up to this long after ``start`` is PRESENT with ``grace_period_used``."""
+    early_exit_grace_min: float = Field(10.0, ge=0, le=720)
+    """A check-out up to this long before ``end`` is not an early exit."""
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if not _HHMM.match(v):
+            raise ValueError(f"must be HH:MM (24 h), got {v!r}")
+        return v
+
+    @property
+    def start_time(self) -> time:
+        """``start`` as a time of day."""
+        return time.fromisoformat(self.start)
+
+    @property
+    def end_time(self) -> time:
+        """``end`` as a time of day."""
+        return time.fromisoformat(self.end)
+
+
+class AttendanceConfig(Strict):
+    """Shifts per employee group; an employee without a group uses ``default``."""
+
+    enabled: bool = True
+    groups: dict[str, ShiftConfig] = Field(default_factory=lambda: {"default": ShiftConfig()})
+    link_window_s: float = Field(120.0, gt=0, le=3600)
+    """An identity that arrives this long after a track's crossing still attaches to it."""
+
+    @model_validator(mode="after")
+    def _default_group(self) -> AttendanceConfig:
+        if "default" not in self.groups:
+            raise ValueError("groups must include 'default'")
+        reject_duplicates("group", list(self.groups))
+        return self
