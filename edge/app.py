@@ -1,8 +1,9 @@
 """Composition root: builds every room from the settings, starts and stops them in order.
 
 Start order: store writer -> HTTP API (answers "pipeline not initialised" until the models are
-up) -> detectors (loaded and warmed up) -> cameras and their supervisor -> metrics exporter ->
-inference loop. Stop order is the reverse, so the writer is flushed last.
+up) -> detectors (loaded and warmed up) -> track services (identity, ANPR workers) -> cameras
+and their supervisor -> metrics exporter -> inference loop. Stop order is the reverse, so
+the writer is flushed last.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from edge.identity.enroll import EnrollResult, enroll_employee
 from edge.identity.faces import FaceEngine
 from edge.identity.gallery import Gallery
 from edge.pipeline.loop import InferenceLoop, ModelRoute
+from edge.pipeline.services import TrackService
 from edge.pipeline.single import SingleFrameProcessor
 from edge.pipeline.stats import CameraStats, ProcessSampler
 from edge.pipeline.step import CameraPipeline, FrameResult, SiteOccupancy
@@ -69,6 +71,7 @@ class App:
         self.cameras: dict[str, CameraCapture] = {}
         self.stats: dict[str, CameraStats] = {}
         self.routes: list[ModelRoute] = []
+        self.services: list[TrackService] = []
         self.loop: InferenceLoop | None = None
         self.api: ApiServer | None = None
         self.api_services = ApiServices(
@@ -111,11 +114,15 @@ class App:
                 max_frames=self.options.max_frames)
             self.stats[cam_cfg.id] = CameraStats(cam_cfg.id, s.storage.metrics_interval_s,
                                                  self.sampler)
+        self.services = self._build_services()
+        for service in self.services:
+            service.start()
         self.api_services.processor = SingleFrameProcessor(
             self.routes, {v.id: CameraConfig(id=v.id, url="api", lines=v.lines)
                           for v in s.api.virtual_cameras},
             s.tracking, self.site, self._emit, self.writer.flush,
-            max_cameras=s.api.max_virtual_cameras, heartbeat_s=s.storage.occupancy_heartbeat_s)
+            max_cameras=s.api.max_virtual_cameras, heartbeat_s=s.storage.occupancy_heartbeat_s,
+            services=self.services)
         if not self.cameras and not s.api.enabled:
             raise RuntimeError("no enabled camera in the configuration")
         for cam in self.cameras.values():
@@ -128,8 +135,18 @@ class App:
         self.loop = InferenceLoop(
             self.cameras, self.routes, self._make_pipeline, self._emit,
             batch_size=s.inference.batch_size, idle_sleep_s=s.inference.idle_sleep_ms / 1000,
-            stats=self.stats, on_result=self.on_result)
+            stats=self.stats, on_result=self.on_result, services=self.services)
         self.loop.start()
+
+    def _build_services(self) -> list[TrackService]:
+        """Identity and ANPR, when enabled (imported only then: they pull heavy libraries)."""
+        s = self.settings
+        services: list[TrackService] = []
+        if s.anpr.enabled:
+            from edge.anpr.service import build_anpr_service
+
+            services.append(build_anpr_service(s, self._emit))
+        return services
 
     def _make_pipeline(self, camera_id: str) -> CameraPipeline:
         cam = self.cameras[camera_id]
@@ -161,6 +178,8 @@ class App:
         t0 = time.monotonic()
         if self.loop is not None:
             self.loop.stop(timeout=3.0)
+        for service in self.services:
+            service.stop()
         if self.supervisor is not None:
             self.supervisor.stop()
         for cam in self.cameras.values():

@@ -7,6 +7,7 @@ Every error is a JSON :class:`ErrorResponse`; nothing answers with a stack trace
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from edge.api.schemas import (
     ReadyResponse,
 )
 from edge.capture.camera import CameraCapture
+from edge.pipeline.services import Ticket
 from edge.pipeline.single import SingleFrameProcessor, TooManyVirtualCameras
 from edge.pipeline.step import SiteOccupancy
 from edge.store.queries import StoreReader
@@ -57,6 +59,28 @@ class ApiServices:
     api_token: str | None = None
     enroll: Any = None
     """Callable (employee_id, name, BGR image) -> EnrollResult, or None without a face engine."""
+    answer_wait_s: float = 2.0
+    """Longest ``/api/process`` waits for one service's answers for its frame."""
+
+
+async def collect(ticket: Ticket | None, wait_s: float) -> tuple[list[dict[str, Any]], float,
+                                                                  str | None]:
+    """A service's answers for one frame in the legacy shape, waiting at most ``wait_s``.
+
+    Returns:
+        (answers as dicts, milliseconds waited, warning or None). Answers not in by the
+        deadline are left out and named in the warning; the camera state is unaffected.
+    """
+    if ticket is None:
+        return [], 0.0, None
+    t0 = time.perf_counter()
+    if not ticket.done:
+        await asyncio.get_running_loop().run_in_executor(None, ticket.wait, wait_s)
+    warning = ticket.warning
+    if not ticket.done:
+        warning = warning or f"some answers took longer than {wait_s:g}s and are left out"
+    answers = [a.to_legacy() for a in list(ticket.answers)]
+    return answers, (time.perf_counter() - t0) * 1000, warning
 
 
 def error(status: int, message: str, details: dict[str, Any] | None = None,
@@ -149,23 +173,28 @@ def create_app(services: ApiServices) -> FastAPI:
         if services.processor is None:
             return not_ready()
         try:
-            result, timings = services.processor.process(req.camera_id, image)
+            result, timings, tickets = services.processor.process(req.camera_id, image)
         except TooManyVirtualCameras as exc:
             return error(429, str(exc))
+        faces, face_ms, face_warning = await collect(tickets.get("identity"),
+                                                     services.answer_wait_s)
+        plates, plate_ms, plate_warning = await collect(tickets.get("anpr"),
+                                                        services.answer_wait_s)
         resp = ProcessResponse(
             frame_id=result.frame_seq, timestamp=result.ts.isoformat(),
             occupancy=result.occupancy, entries=result.entries, exits=result.exits,
             entries_this_frame=result.entries_this_frame,
-            exits_this_frame=result.exits_this_frame, faces_recognized=[],
-            vehicles_detected=[], people_count=result.people_count,
+            exits_this_frame=result.exits_this_frame, faces_recognized=faces,
+            vehicles_detected=plates, people_count=result.people_count,
             vehicle_count=result.vehicle_count,
             processing_time_ms=round((time.perf_counter() - t_start) * 1000, 2),
             performance=Performance(
                 decoding_time_ms=round(decoding_ms, 2),
                 yolo_inference_ms=round(timings.inference_ms, 2),
-                face_processing_ms=0.0, vehicle_processing_ms=0.0,
+                face_processing_ms=round(face_ms, 2), vehicle_processing_ms=round(plate_ms, 2),
                 database_write_ms=round(timings.database_ms, 2)),
-            note=None if len(result.detections) else "no people or vehicles in this frame")
+            note=None if len(result.detections) else "no people or vehicles in this frame",
+            warning="; ".join(w for w in (face_warning, plate_warning) if w) or None)
         return resp
 
     app.include_router(enroll_router(services, error))

@@ -21,6 +21,7 @@ from edge.capture.camera import CameraCapture
 from edge.capture.slot import Frame
 from edge.detect.detector import Detector
 from edge.events import Event
+from edge.pipeline.services import TrackService, observe_all
 from edge.pipeline.stats import CameraStats
 from edge.pipeline.step import CameraPipeline, FrameResult, merge_detections
 from edge.telemetry import metrics
@@ -52,6 +53,7 @@ class InferenceLoop:
         idle_sleep_s: pause when no camera has a new frame.
         stats: per-camera statistics that become ``system_metrics`` rows.
         on_result: optional observer of every frame result (status line, evaluation).
+        services: track services (identity, ANPR) shown every frame after its step.
     """
 
     def __init__(self, cameras: dict[str, CameraCapture], routes: Sequence[ModelRoute],
@@ -59,8 +61,10 @@ class InferenceLoop:
                  emit: Callable[[list[Event]], None],
                  *, batch_size: int = 4, idle_sleep_s: float = 0.002,
                  stats: dict[str, CameraStats] | None = None,
-                 on_result: Callable[[FrameResult], None] | None = None) -> None:
+                 on_result: Callable[[FrameResult], None] | None = None,
+                 services: Sequence[TrackService] = ()) -> None:
         self.cameras = cameras
+        self.services = list(services)
         self.routes = list(routes)
         self.make_pipeline = make_pipeline
         self.pipelines: dict[str, CameraPipeline] = {}
@@ -155,6 +159,7 @@ class InferenceLoop:
             if pipeline is None:
                 pipeline = self.pipelines[frame.camera_id] = self.make_pipeline(frame.camera_id)
             result = pipeline.process(frame.seq, frame.wall_ts, merged)
+            observe_all(self.services, frame.image, frame.offset, result)
             stats = self.stats.get(frame.camera_id)
             if stats is not None:
                 processing_ms = (time.monotonic() - taken_at) * 1000.0

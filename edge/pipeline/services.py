@@ -10,13 +10,17 @@ fill ``faces_recognized`` / ``vehicles_detected``; the live loop ignores tickets
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
 from edge.pipeline.step import FrameResult
+from edge.telemetry import metrics
+
+log = logging.getLogger(__name__)
 
 
 class Ticket:
@@ -86,3 +90,24 @@ class TrackService(Protocol):
 
 Emit = Callable[[list[Any]], None]
 """Where services send events (the store writer's ``submit_many``)."""
+
+
+def observe_all(services: Sequence[TrackService], image: np.ndarray, offset: tuple[int, int],
+                result: FrameResult) -> dict[str, Ticket]:
+    """Show a frame to every service; one failing service never stops the others or the loop.
+
+    Returns:
+        The tickets by service name (a failed service gets a done ticket with a warning).
+    """
+    tickets: dict[str, Ticket] = {}
+    for svc in services:
+        try:
+            tickets[svc.name] = svc.observe(image, offset, result)
+        except Exception as exc:
+            metrics.SERVICE_ERRORS.labels(svc.name).inc()
+            log.exception("%s service failed on %s frame %d", svc.name, result.camera_id,
+                          result.frame_seq)
+            ticket = Ticket()
+            ticket.warning = f"{svc.name} service error: {exc}"
+            tickets[svc.name] = ticket
+    return tickets

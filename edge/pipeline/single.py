@@ -14,6 +14,7 @@ import numpy as np
 from edge.config.models import CameraConfig, TrackingConfig
 from edge.events import Event
 from edge.pipeline.loop import ModelRoute
+from edge.pipeline.services import Ticket, TrackService, observe_all
 from edge.pipeline.step import CameraPipeline, FrameResult, SiteOccupancy, merge_detections
 
 
@@ -41,13 +42,16 @@ class SingleFrameProcessor:
         emit: where events go (the store writer).
         flush: waits until emitted events are committed; returns False on timeout.
         max_cameras: bound on virtual cameras (each holds a tracker).
+        services: track services (identity, ANPR) shown every frame, as in the live loop.
     """
 
     def __init__(self, routes: Sequence[ModelRoute], cameras: dict[str, CameraConfig],
                  tracking: TrackingConfig, site: SiteOccupancy,
                  emit: Callable[[list[Event]], None], flush: Callable[[], bool],
-                 *, max_cameras: int = 16, heartbeat_s: float = 60.0) -> None:
+                 *, max_cameras: int = 16, heartbeat_s: float = 60.0,
+                 services: Sequence[TrackService] = ()) -> None:
         self.routes = list(routes)
+        self.services = list(services)
         self.cameras = cameras
         self.tracking = tracking
         self.site = site
@@ -71,9 +75,14 @@ class SingleFrameProcessor:
             self.pipelines[camera_id] = pipe
         return pipe
 
-    def process(self, camera_id: str, image: np.ndarray) -> tuple[FrameResult,
-                                                                    SingleFrameTimings]:
-        """Process one frame of ``camera_id``; its events are committed before returning."""
+    def process(self, camera_id: str, image: np.ndarray) -> tuple[
+            FrameResult, SingleFrameTimings, dict[str, Ticket]]:
+        """Process one frame of ``camera_id``; its events are committed before returning.
+
+        Returns:
+            The step's result, stage timings, and the services' tickets by service name
+            (wait on them for this frame's identity and plate answers).
+        """
         # One request at a time per process: tracker state is sequential per camera, and
         # the models are shared with the live loop anyway.
         with self._lock:
@@ -86,9 +95,11 @@ class SingleFrameProcessor:
             frame_id = self._frame_ids.get(camera_id, 0) + 1
             self._frame_ids[camera_id] = frame_id
             result = pipe.process(frame_id, datetime.now(timezone.utc), merged)
+            tickets = observe_all(self.services, image, (0, 0), result)
             t2 = time.perf_counter()
             if result.events:
                 self.emit(result.events)
                 self.flush()
             t3 = time.perf_counter()
-        return result, SingleFrameTimings((t1 - t0) * 1000, (t2 - t1) * 1000, (t3 - t2) * 1000)
+        return result, SingleFrameTimings((t1 - t0) * 1000, (t2 - t1) * 1000,
+                                          (t3 - t2) * 1000), tickets

@@ -57,6 +57,55 @@ STORE_BATCH_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0))
 STORE_BACKLOG = Gauge("edge_store_backlog_events", "Events waiting for the writer")
 
+# track services (identity, ANPR)
+SERVICE_ERRORS = Counter("edge_service_errors_total",
+                         "Track-service observe calls that raised", ["service"])
+
+# identity
+IDENTITY_CLOUD_CALLS = Counter("edge_identity_cloud_calls_total",
+                               "Calls to the cloud face service", ["operation", "outcome"])
+IDENTITY_COST = Counter("edge_identity_cost_usd_total",
+                        "Estimated cost of cloud face calls (configured price per call)")
+IDENTITY_CACHE = Counter("edge_identity_cache_total",
+                         "Per-track cache lookups", ["result"])  # hit | miss
+IDENTITY_SECONDS = Histogram(
+    "edge_identity_seconds", "Face job time: crop, gate, backend", ["backend"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2))
+IDENTITY_ANSWERS = Counter("edge_identity_answers_total", "Backend answers", ["source"])
+IDENTITY_GATE_REJECTED = Counter("edge_identity_gate_rejected_total",
+                                 "Face crops refused by the quality gate", ["reason"])
+IDENTITY_QUEUE_DROPPED = Counter("edge_identity_queue_dropped_total",
+                                 "Face jobs dropped because the queue was full")
+IDENTITY_BREAKER_STATE = Gauge("edge_identity_breaker_state",
+                               "Circuit breaker: 0 closed, 1 half-open, 2 open")
+IDENTITY_BUDGET_REFUSED = Counter("edge_identity_budget_refused_total",
+                                  "Cloud calls not made because a budget was spent",
+                                  ["window"])
+ATTENDANCE_MARKS = Counter("edge_attendance_marks_total", "Attendance changes",
+                           ["action", "status"])
+
+# ANPR
+ANPR_READS = Counter("edge_anpr_reads_total", "OCR reads of plate crops", ["engine"])
+ANPR_READ_SECONDS = Histogram(
+    "edge_anpr_read_seconds", "Plate localisation + OCR per vehicle crop", ["engine"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2))
+ANPR_DECIDED = Counter("edge_anpr_plates_decided_total", "Vehicles with a decided plate",
+                       ["status"])
+ANPR_QUEUE_DROPPED = Counter("edge_anpr_queue_dropped_total",
+                             "Plate jobs dropped because the queue was full")
+
+# sync
+SYNC_BACKLOG = Gauge("edge_sync_backlog_rows", "Outbox rows not yet acknowledged", ["sink"])
+SYNC_OLDEST_AGE = Gauge("edge_sync_oldest_unsent_age_seconds",
+                        "Age of the oldest unsent outbox row", ["sink"])
+SYNC_SENT = Counter("edge_sync_sent_total", "Events acknowledged by a sink", ["sink"])
+SYNC_FAILED = Counter("edge_sync_failed_total", "Failed publish attempts", ["sink"])
+SYNC_DROPPED = Counter("edge_sync_dropped_total", "Outbox rows dropped by the backlog cap",
+                       ["type"])
+SYNC_PUBLISH_SECONDS = Histogram(
+    "edge_sync_publish_seconds", "Time from publish to acknowledgement of a batch", ["sink"],
+    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0))
+
 # process
 PROCESS_CPU = Gauge("edge_process_cpu_percent", "CPU use of the daemon (100 = one core)")
 
