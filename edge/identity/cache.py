@@ -94,6 +94,14 @@ class TrackIdentityCache:
                 return answer
             return Identification(None, "Unknown", 0.0, answer.distance, "no_match")
 
+    def refund(self, key: TrackKey) -> None:
+        """Give back the attempt of an ASK that made no backend call (gate refused the crop,
+        breaker open, budget spent, queue full); the retry interval still applies."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry.attempts > 0:
+                entry.attempts -= 1
+
     def confirmed(self, key: TrackKey) -> Identification | None:
         """The confirmed identity of a track, if any (attendance reads this)."""
         with self._lock:
