@@ -81,7 +81,8 @@ class App:
             writer_alive=lambda: self.writer.alive,
             inference_alive=lambda: self.loop is not None and self.loop.alive,
             api_token=os.environ.get(settings.api.token_env) or None,
-            enroll=self._enroll if importlib.util.find_spec("face_recognition") else None)
+            enroll=self._enroll if importlib.util.find_spec("face_recognition") else None,
+            answer_wait_s=settings.identity.api_wait_s)
         self.gallery = Gallery(settings.storage.path, run_write=self.writer.call)
         self._face_engine: FaceEngine | None = None
         self.metrics_port: int | None = None
@@ -142,6 +143,10 @@ class App:
         """Identity and ANPR, when enabled (imported only then: they pull heavy libraries)."""
         s = self.settings
         services: list[TrackService] = []
+        if s.identity.enabled:
+            from edge.identity.build import build_identity_service
+
+            services.append(build_identity_service(s, self._emit, self.gallery))
         if s.anpr.enabled:
             from edge.anpr.service import build_anpr_service
 

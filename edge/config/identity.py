@@ -68,6 +68,9 @@ class IdentityConfig(Strict):
     store_face_crops: bool = False
     """Biometric data: keep face crops on disk only when set (see ``crop_retention_days``)."""
     crop_retention_days: float = Field(7.0, gt=0)
+    crops_dir: str = "var/faces"
+    track_gone_s: float = Field(30.0, gt=0)
+    """A track unseen this long has ended: its cache entry is dropped."""
     rekognition: RekognitionConfig = Field(default_factory=RekognitionConfig)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     breaker: BreakerConfig = Field(default_factory=BreakerConfig)

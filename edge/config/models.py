@@ -31,6 +31,19 @@ class SiteConfig(Strict):
     id: str = Field("site", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     name: str = ""
     timezone: str = "UTC"
+    """IANA zone (``Asia/Kolkata``): shifts and work days are in this zone."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name such as "
+                             f"'Asia/Kolkata')") from None
+        return v
 
 
 class ModelConfig(Strict):

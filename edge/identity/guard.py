@@ -58,6 +58,13 @@ class CircuitBreaker:
                 return True
             return False
 
+    def refusing(self, now: float) -> bool:
+        """True when a call now would be refused (without taking the half-open trial)."""
+        with self._lock:
+            if self.state is BreakerState.OPEN:
+                return now - self.opened_at < self.reset_after_s
+            return self.state is BreakerState.HALF_OPEN and self._trial_out
+
     def success(self) -> None:
         """The call worked: close."""
         with self._lock:

@@ -1,0 +1,316 @@
+"""The identity service: per-track cache and policy in front of face workers.
+
+``observe`` runs on the inference thread and only decides, crops and enqueues: a track with
+a confirmed name is answered from the cache (``source: cache``, free); a track due for a
+try gets a head-crop job on a bounded queue (full: dropped and counted). Workers run the face
+gate and the backend, guarded by the circuit breaker and call budgets for cloud backends, and
+emit ``IdentityResolved`` and ``AttendanceMarked`` events. Crossings of person tracks are
+handed to the attendance book on the inference thread (cheap, no I/O).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from edge.analytics.attendance import AttendanceBook
+from edge.config.identity import IdentityConfig
+from edge.events import Event, IdentityResolved
+from edge.identity.answer import Identification
+from edge.identity.cache import Action, CachePolicy, TrackIdentityCache
+from edge.identity.faces import FaceBox, GateResult, head_crop
+from edge.identity.guard import CallBudget, CircuitBreaker
+from edge.identity.rekognition import BackendUnavailable
+from edge.pipeline.services import Ticket
+from edge.pipeline.step import FrameResult
+from edge.telemetry import metrics
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = "identity service unavailable; serving cached results"
+
+
+class FaceGate(Protocol):
+    """Finds the face in a head crop and judges it (``FaceEngine`` plus a ``GateConfig``)."""
+
+    def __call__(self, crop_bgr: np.ndarray) -> GateResult: ...
+
+
+class FaceBackend(Protocol):
+    """Names the face in a crop (local gallery or a cloud service)."""
+
+    name: str
+    cloud: bool
+
+    def identify(self, crop_bgr: np.ndarray, face: FaceBox | None) -> Identification: ...
+
+
+@dataclass(frozen=True)
+class FaceAnswer:
+    """One person track's answer for ``/api/process``."""
+
+    track_id: int
+    answer: Identification
+    ts: datetime
+
+    def to_legacy(self) -> dict[str, Any]:
+        """The seed's ``faces_recognized[]`` item."""
+        details: dict[str, Any] = {"timestamp": self.ts.isoformat()}
+        if self.answer.employee_id is not None:
+            details["employee_id"] = self.answer.employee_id
+        if self.answer.distance is not None:
+            details["distance"] = round(self.answer.distance, 4)
+        return {"track_id": self.track_id, "name": self.answer.name,
+                "confidence": self.answer.confidence, "source": self.answer.source,
+                "details": details}
+
+
+@dataclass
+class _Job:
+    camera_id: str
+    track_id: int
+    crop: np.ndarray
+    ts: datetime
+    ticket: Ticket
+    attendance_point: bool
+
+
+@dataclass
+class CameraRole:
+    """What the identity service needs to know of a camera."""
+
+    attendance_point: bool = False
+    attendance_lines: frozenset[str] = field(default_factory=frozenset)
+    """Lines whose person crossings check in and out (the occupancy lines)."""
+
+
+class IdentityService:
+    """Identity for every person track of every camera (a ``TrackService``).
+
+    Args:
+        cfg: identity settings (policy, queue, workers).
+        gate: face finder and quality gate for head crops.
+        backend: who names the faces.
+        emit: where events go.
+        attendance: the attendance book (None: attendance off).
+        cameras: camera roles by id (unknown cameras: no attendance point, no lines).
+        breaker, budget: guards for cloud backends (built from ``cfg`` when None).
+        save_crop: called with (job, crop) when face crops are to be kept.
+    """
+
+    name = "identity"
+
+    def __init__(self, cfg: IdentityConfig, gate: FaceGate, backend: FaceBackend,
+                 emit: Callable[[Sequence[Event]], None], *,
+                 attendance: AttendanceBook | None = None,
+                 cameras: dict[str, CameraRole] | None = None,
+                 breaker: CircuitBreaker | None = None, budget: CallBudget | None = None,
+                 save_crop: Callable[[str, int, datetime, np.ndarray], None] | None = None
+                 ) -> None:
+        self.cfg = cfg
+        self.gate = gate
+        self.backend = backend
+        self.emit = emit
+        self.attendance = attendance
+        self.cameras = cameras or {}
+        self.cache = TrackIdentityCache(CachePolicy(
+            ttl_s=cfg.cache_ttl_s, retry_interval_s=cfg.retry_interval_s,
+            max_attempts=cfg.max_attempts, confirmations=cfg.confirmations))
+        self.breaker = breaker or CircuitBreaker(cfg.breaker.failure_threshold,
+                                                 cfg.breaker.reset_after_s)
+        b = cfg.budget
+        self.budget = budget or CallBudget(b.per_minute, b.per_day, b.per_month)
+        self.save_crop = save_crop
+        self.calls = 0
+        self.dropped = 0
+        self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=cfg.queue_max)
+        self._workers: list[threading.Thread] = []
+        self._last_seen: dict[tuple[str, int], float] = {}
+
+    def start(self) -> None:
+        """Start the face workers."""
+        for i in range(self.cfg.workers):
+            t = threading.Thread(target=self._work, name=f"identity-{i}", daemon=True)
+            t.start()
+            self._workers.append(t)
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop the workers; jobs still queued are dropped (their tracks will be asked again)."""
+        for _ in self._workers:
+            try:
+                self._queue.put(None, timeout=timeout)
+            except queue.Full:
+                break
+        deadline = time.monotonic() + timeout
+        for t in self._workers:
+            t.join(max(0.0, deadline - time.monotonic()))
+        self._workers.clear()
+
+    def drain(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued job is done (replays and tests); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.002)
+        return not self._queue.unfinished_tasks
+
+    # -- inference thread ---------------------------------------------------------------
+    def observe(self, image: np.ndarray, offset: tuple[int, int],
+                result: FrameResult) -> Ticket:
+        """Answer person tracks from the cache or queue a face job; feed attendance."""
+        cam = result.camera_id
+        now = result.ts.timestamp()
+        role = self.cameras.get(cam, CameraRole())
+        self._attendance_crossings(result, role)
+        dets = result.detections
+        answers: list[FaceAnswer] = []
+        jobs: list[_Job] = []
+        warning = None
+        if dets.tracker_id is not None and len(dets):
+            names = dets.data.get("class_name", np.array([], dtype=object))
+            for i, track in enumerate(dets.tracker_id):
+                if i >= len(names) or names[i] != "person":
+                    continue
+                key = (cam, int(track))
+                self._last_seen[key] = now
+                action, shown = self.cache.decide(key, now)
+                metrics.IDENTITY_CACHE.labels("hit" if action is Action.CACHED else
+                                              "miss").inc()
+                if action is Action.ASK:
+                    if self.backend.cloud and self.breaker.refusing(time.monotonic()):
+                        self.cache.refund(key)
+                        warning = UNAVAILABLE
+                        shown = self._fallback(key)
+                    else:
+                        xyxy = dets.xyxy[i] - np.array([*offset, *offset], np.float32)
+                        crop, _ = head_crop(image, xyxy)
+                        if crop.size:
+                            jobs.append(_Job(cam, int(track), crop.copy(), result.ts,
+                                             None, role.attendance_point))  # type: ignore
+                            continue
+                        self.cache.refund(key)
+                if shown is not None:
+                    answers.append(FaceAnswer(int(track), shown, result.ts))
+        self._forget_gone(cam, now)
+        ticket = Ticket(answers, pending=len(jobs))
+        ticket.warning = warning
+        for job in jobs:
+            job.ticket = ticket
+            try:
+                self._queue.put_nowait(job)
+            except queue.Full:
+                self.dropped += 1
+                metrics.IDENTITY_QUEUE_DROPPED.inc()
+                self.cache.refund((job.camera_id, job.track_id))
+                ticket.warning = ticket.warning or "identity queue full; face job dropped"
+                ticket.finish_one()
+        return ticket
+
+    def _fallback(self, key: tuple[str, int]) -> Identification | None:
+        confirmed = self.cache.confirmed(key)
+        if confirmed is None:
+            return None
+        return Identification(confirmed.employee_id, confirmed.name, confirmed.confidence,
+                              confirmed.distance, "cache")
+
+    def _attendance_crossings(self, result: FrameResult, role: CameraRole) -> None:
+        if self.attendance is None:
+            return
+        events: list[Event] = []
+        for c in result.crossings:
+            if c.class_name != "person" or c.line_id not in role.attendance_lines:
+                continue
+            known = self.cache.confirmed((result.camera_id, c.tracker_id))
+            employee = (known.employee_id, known.confidence) if known and \
+                known.employee_id else None
+            events += self.attendance.crossing(result.camera_id, c.tracker_id, c.direction,
+                                               result.ts, employee)
+        if events:
+            self.emit(events)
+
+    def _forget_gone(self, camera_id: str, now: float) -> None:
+        gone_before = now - self.cfg.track_gone_s
+        stale = [k for k, t in self._last_seen.items() if k[0] == camera_id and t < gone_before]
+        if not stale:
+            return
+        for k in stale:
+            del self._last_seen[k]
+        alive = {k for k in self._last_seen if k[0] == camera_id}
+        self.cache.end_tracks(alive, camera_id)
+
+    # -- workers ------------------------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                if job is None:
+                    return
+                self._run(job)
+            except Exception:
+                log.exception("identity job failed for %s track %s", job and job.camera_id,
+                              job and job.track_id)
+                if job is not None:
+                    job.ticket.finish_one()
+            finally:
+                self._queue.task_done()
+
+    def _run(self, job: _Job) -> None:
+        key = (job.camera_id, job.track_id)
+        t0 = time.perf_counter()
+        verdict = self.gate(job.crop)
+        if not verdict.ok:
+            metrics.IDENTITY_GATE_REJECTED.labels(verdict.reason.split(" ")[0]).inc()
+            self.cache.refund(key)
+            job.ticket.finish_one()
+            return
+        if self.backend.cloud:
+            if not self.breaker.allow(time.monotonic()):
+                self.cache.refund(key)
+                self._answer_fallback(job, key, UNAVAILABLE)
+                return
+            spent = self.budget.try_spend()
+            if spent is not None:
+                self.cache.refund(key)
+                self._answer_fallback(job, key, f"identity budget per {spent} spent; "
+                                                "serving cached results")
+                return
+        if self.save_crop is not None:
+            self.save_crop(job.camera_id, job.track_id, job.ts, job.crop)
+        self.calls += 1
+        try:
+            answer = self.backend.identify(job.crop, verdict.face)
+            self.breaker.success()
+        except BackendUnavailable as exc:
+            self.breaker.failure(time.monotonic(), str(exc))
+            self.cache.refund(key)  # an outage must not use up the track's attempts
+            answer = Identification(None, "Unknown", 0.0, None, "error")
+            job.ticket.warning = UNAVAILABLE
+            log.warning("identity backend: %s", exc)
+        metrics.IDENTITY_SECONDS.labels(self.backend.name).observe(time.perf_counter() - t0)
+        metrics.IDENTITY_ANSWERS.labels(answer.source).inc()
+        shown = (answer if answer.source == "error"
+                 else self.cache.record(key, answer, job.ts.timestamp()))
+        events: list[Event] = [IdentityResolved(
+            camera_id=job.camera_id, ts=job.ts, tracker_id=job.track_id,
+            employee_id=answer.employee_id, name=answer.name, confidence=answer.confidence,
+            source=answer.source, distance=answer.distance)]
+        if shown.matched and self.attendance is not None and shown.employee_id:
+            events += self.attendance.identity(job.camera_id, job.track_id, shown.employee_id,
+                                               shown.confidence, job.ts, job.attendance_point)
+        self.emit(events)
+        job.ticket.add(FaceAnswer(job.track_id, shown, job.ts))
+        job.ticket.finish_one()
+
+    def _answer_fallback(self, job: _Job, key: tuple[str, int], warning: str) -> None:
+        shown = self._fallback(key)
+        if shown is not None:
+            job.ticket.add(FaceAnswer(job.track_id, shown, job.ts))
+        job.ticket.warning = warning
+        job.ticket.finish_one()
