@@ -30,7 +30,7 @@ from edge.identity.faces import FaceBox, GateResult, head_crop
 from edge.identity.guard import CallBudget, CircuitBreaker
 from edge.identity.rekognition import BackendUnavailable
 from edge.pipeline.services import Ticket
-from edge.pipeline.step import FrameResult
+from edge.pipeline.step import PERSON_ID, FrameResult
 from edge.telemetry import metrics
 
 log = logging.getLogger(__name__)
@@ -173,10 +173,9 @@ class IdentityService:
         answers: list[FaceAnswer] = []
         jobs: list[_Job] = []
         warning = None
-        if dets.tracker_id is not None and len(dets):
-            names = dets.data.get("class_name", np.array([], dtype=object))
+        if dets.tracker_id is not None and dets.class_id is not None and len(dets):
             for i, track in enumerate(dets.tracker_id):
-                if i >= len(names) or names[i] != "person":
+                if dets.class_id[i] != PERSON_ID or track < 0:  # < 0: not yet confirmed
                     continue
                 key = (cam, int(track))
                 self._last_seen[key] = now

@@ -131,3 +131,84 @@ def test_enroll_route_is_closed_without_a_configured_token(tmp_path: Path) -> No
     services = ApiServices(site=SiteOccupancy(), reader=StoreReader(tmp_path / "x.db"))
     r = TestClient(create_app(services)).post("/api/enroll-employee", json={})
     assert r.status_code == 403 and "no API token configured" in r.json()["error"]
+
+
+def scene(engine: FaceEngine, name: str) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A 640x480 frame with the person's head (face about 80 px) where a person box's top is."""
+    img = photo(name)
+    (face,) = engine.find(img)
+    size = face.bottom - face.top
+    y0, x0 = max(0, face.top - size), max(0, face.left - size // 2)
+    head = img[y0:face.bottom + size // 2, x0:face.right + size // 2]
+    head = cv2.resize(head, None, fx=80 / size, fy=80 / size)
+    frame = np.full((480, 640, 3), 60, np.uint8)
+    h, w = min(head.shape[0], 200), min(head.shape[1], 200)
+    frame[40:40 + h, 220:220 + w] = head[:h, :w]
+    return frame, (220, 40, 220 + w, 470)
+
+
+def test_process_route_names_the_person_once_then_serves_the_cache(
+        tmp_path: Path, engine: FaceEngine) -> None:
+    import supervision as sv
+
+    from edge.config.models import Settings
+    from edge.identity.build import build_identity_service
+    from edge.pipeline.loop import ModelRoute
+    from edge.pipeline.single import SingleFrameProcessor
+    from edge.store.writer import StoreWriter
+
+    settings = Settings.model_validate({
+        "models": [{"name": "m", "source": "unused.pt"}], "api": {"enabled": True},
+        "identity": {"enabled": True}, "storage": {"path": str(tmp_path / "i.db")}})
+    writer = StoreWriter(settings.storage.path, "s", flush_interval_ms=20)
+    writer.start()
+    gallery = Gallery(settings.storage.path, run_write=writer.call)
+    enroll_employee(engine, gallery, "E1", "Barack", [("a", photo("obama_a.jpg"))])
+    frames = [scene(engine, "obama_b.jpg"), scene(engine, "elon_musk_a.jpg")]
+
+    class Boxes:
+        name = "scripted"
+
+        def __init__(self, box: tuple[int, int, int, int]) -> None:
+            self.box = box
+
+        def predict(self, images: list[np.ndarray]) -> list[sv.Detections]:
+            return [sv.Detections(xyxy=np.array([self.box], np.float32),
+                                  confidence=np.array([0.9], np.float32),
+                                  class_id=np.array([0]))]
+
+    service = build_identity_service(settings, writer.submit_many, gallery)
+    service.start()
+    detector = Boxes(frames[0][1])
+    processor = SingleFrameProcessor([ModelRoute(detector)], {}, settings.tracking,  # type: ignore[list-item]
+                                     SiteOccupancy(), writer.submit_many, writer.flush,
+                                     services=[service])
+    client = TestClient(create_app(ApiServices(
+        site=SiteOccupancy(), reader=StoreReader(settings.storage.path), processor=processor,
+        writer_alive=lambda: True, inference_alive=lambda: True, answer_wait_s=10)))
+    def post(image: np.ndarray, camera: str = "api") -> dict:
+        return client.post("/api/process", json={"frame": b64(image), "camera_id": camera}).json()
+
+    try:
+        # The tracker confirms a new track on its second frame; until then there is no
+        # track id to remember a face by.
+        assert post(frames[0][0])["faces_recognized"] == []
+        first, second = post(frames[0][0]), post(frames[0][0])
+        detector.box = frames[1][1]
+        post(frames[1][0], "side")
+        stranger = post(frames[1][0], "side")
+    finally:
+        service.stop()
+        writer.stop()
+    (face,) = first["faces_recognized"]
+    assert (face["name"], face["source"], face["details"]["employee_id"]) == (
+        "Barack", "local", "E1")
+    assert first["performance"]["face_processing_ms"] > 0
+    assert second["faces_recognized"][0]["source"] == "cache"
+    assert second["faces_recognized"][0]["track_id"] == face["track_id"]
+    (unknown,) = stranger["faces_recognized"]
+    assert (unknown["name"], unknown["source"]) == ("Unknown", "no_match")
+    rows = StoreReader(settings.storage.path).rows(
+        "SELECT employee_id, source FROM identity_events ORDER BY id")
+    assert rows == [{"employee_id": "E1", "source": "local"},
+                    {"employee_id": None, "source": "no_match"}]

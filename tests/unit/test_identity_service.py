@@ -31,8 +31,7 @@ def frame(i: int, tracks: list[int], crossings: list[LineCrossing] | None = None
                     np.float32).reshape(-1, 4)
     dets = sv.Detections(xyxy=xyxy, confidence=np.full(len(tracks), 0.9, np.float32),
                          class_id=np.zeros(len(tracks), int),
-                         tracker_id=np.array(tracks, int),
-                         data={"class_name": np.array(["person"] * len(tracks), dtype=object)})
+                         tracker_id=np.array(tracks, int))
     return FrameResult(camera_id="door", frame_seq=i, ts=T0 + timedelta(seconds=i / fps),
                        detections=dets, crossings=crossings or [], people_count=len(tracks),
                        vehicle_count=0, occupancy=0, entries=0, exits=0)
