@@ -162,8 +162,10 @@ class App:
     def _enroll(self, employee_id: str, name: str, image: np.ndarray) -> EnrollResult:
         if self._face_engine is None:
             self._face_engine = FaceEngine()
+        cloud = next((svc.backend for svc in self.services  # type: ignore[attr-defined]
+                      if svc.name == "identity" and svc.backend.cloud), None)  # type: ignore[attr-defined]
         return enroll_employee(self._face_engine, self.gallery, employee_id, name,
-                               [("frame", image)])
+                               [("frame", image)], cloud=cloud)
 
     def _live_counts(self) -> dict[str, dict[str, int]]:
         pipelines = self.loop.pipelines if self.loop else {}

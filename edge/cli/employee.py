@@ -16,15 +16,30 @@ ConfigOpt = typer.Option(Path("config/cameras.yaml"), "--config", "-c",
                          help="Path to cameras.yaml (for the database path).")
 
 
-def _gallery(config: Path):  # type: ignore[no-untyped-def]
-    from edge.identity.gallery import Gallery
-
+def _settings(config: Path):  # type: ignore[no-untyped-def]
     try:
-        settings = load_settings(config)
+        return load_settings(config)
     except ConfigError as exc:
         typer.echo("\n".join(exc.errors), err=True)
         raise typer.Exit(1) from None
-    return Gallery(settings.storage.path)
+
+
+def _gallery(config: Path):  # type: ignore[no-untyped-def]
+    from edge.identity.gallery import Gallery
+
+    return Gallery(_settings(config).storage.path)
+
+
+def _cloud(config: Path):  # type: ignore[no-untyped-def]
+    """The Rekognition collection when the config's identity backend is ``rekognition``."""
+    settings = _settings(config)
+    if settings.identity.backend != "rekognition":
+        return None
+    from edge.identity.rekognition import RekognitionBackend
+
+    backend = RekognitionBackend(settings.identity.rekognition)
+    backend.ensure_collection()
+    return backend
 
 
 @employee_app.command("enroll")
@@ -49,8 +64,8 @@ def enroll(photos: list[Path] = typer.Argument(..., help="Photos with exactly on
         images.append((str(p), img))
     try:
         res = enroll_employee(FaceEngine(), _gallery(config), employee_id, name, images,
-                              group=group)
-    except EnrollmentError as exc:
+                              group=group, cloud=_cloud(config))
+    except (EnrollmentError, RuntimeError) as exc:
         typer.echo(f"edge: not enrolled: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"enrolled {res.employee_id}: {res.faces_added} face(s) added, "
@@ -73,11 +88,19 @@ def list_(config: Path = ConfigOpt) -> None:
 
 @employee_app.command("remove")
 def remove(employee_id: str = typer.Argument(...), config: Path = ConfigOpt) -> None:
-    """Remove an employee and delete all of their face data.
+    """Remove an employee and delete all of their face data (and from Rekognition, when
+    that is the configured backend).
 
     Example: edge employee remove E042
     """
-    if not _gallery(config).remove(employee_id):
+    from edge.identity.enroll import remove_employee
+
+    try:
+        removed = remove_employee(_gallery(config), employee_id, _cloud(config))
+    except RuntimeError as exc:  # BackendUnavailable: nothing was deleted locally
+        typer.echo(f"edge: not removed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if not removed:
         typer.echo(f"edge: no employee {employee_id!r}", err=True)
         raise typer.Exit(1)
     typer.echo(f"removed {employee_id} and their face data")

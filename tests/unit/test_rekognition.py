@@ -152,3 +152,48 @@ def test_cost_is_billable_calls_times_price(stubbed) -> None:  # type: ignore[no
     assert backend.meter.calls == 8 and backend.meter.billable == 7
     assert backend.meter.cost_usd == pytest.approx(7 * 0.001)
     assert metrics.IDENTITY_COST._value.get() - before == pytest.approx(7 * 0.001)
+
+
+class FakeEngine:
+    """Stands in for dlib: every photo has one good face."""
+
+    def gate(self, image: np.ndarray, config: object):  # type: ignore[no-untyped-def]
+        from edge.identity.faces import GateResult
+
+        return GateResult(True, "", FACE)
+
+    def embed(self, image: np.ndarray, face: FaceBox) -> np.ndarray:
+        return np.full(128, float(image[0, 0, 0]) / 255, np.float32)
+
+
+def test_enrolment_indexes_in_the_collection_and_removal_deletes_there(
+        stubbed, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from edge.identity.enroll import enroll_employee, remove_employee
+    from edge.identity.gallery import Gallery
+
+    backend, stub = stubbed
+    gallery = Gallery(tmp_path / "g.db")
+    stub.add_response("index_faces", {"FaceRecords": [{"Face": {
+        "FaceId": "aaaaaaaa-2222-3333-4444-555555555555", "ExternalImageId": "E7"}}]})
+    res = enroll_employee(FakeEngine(), gallery, "E7", "Asha", [("a.jpg", CROP)],  # type: ignore[arg-type]
+                          cloud=backend)
+    assert res.faces_total == 1
+    stub.add_response("list_faces", {"Faces": [
+        {"FaceId": "aaaaaaaa-2222-3333-4444-555555555555", "ExternalImageId": "E7"}]})
+    stub.add_response("delete_faces", {"DeletedFaces": ["aaaaaaaa-2222-3333-4444-555555555555"]})
+    assert remove_employee(gallery, "E7", backend)
+    assert gallery.employees() == []
+
+
+def test_a_cloud_refusal_stores_nothing_locally(stubbed, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from edge.identity.enroll import EnrollmentError, enroll_employee
+    from edge.identity.gallery import Gallery
+
+    backend, stub = stubbed
+    gallery = Gallery(tmp_path / "g.db")
+    stub.add_client_error("index_faces", "AccessDeniedException")
+    stub.add_response("list_faces", {"Faces": []})
+    with pytest.raises(EnrollmentError, match=r"a\.jpg: the cloud collection refused it: denied"):
+        enroll_employee(FakeEngine(), gallery, "E7", "Asha", [("a.jpg", CROP)],  # type: ignore[arg-type]
+                        cloud=backend)
+    assert gallery.employees() == []
