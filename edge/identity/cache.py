@@ -45,6 +45,7 @@ class _Entry:
     answers: list[Identification] = field(default_factory=list)
     confirmed: Identification | None = None
     confirmed_at: float = 0.0
+    expired: Identification | None = None  # last confirmed name, for outage fallback
     attempts: int = 0
     last_attempt: float = float("-inf")
 
@@ -68,6 +69,7 @@ class TrackIdentityCache:
                 self.hits += 1
                 return Action.CACHED, _as_cached(entry.confirmed)
             if entry.confirmed is not None:  # expired: ask again from scratch
+                entry.expired = entry.confirmed
                 entry.confirmed, entry.answers, entry.attempts = None, [], 0
             last = entry.answers[-1] if entry.answers else None
             if entry.attempts >= p.max_attempts:
@@ -107,6 +109,12 @@ class TrackIdentityCache:
         with self._lock:
             entry = self._entries.get(key)
             return entry.confirmed if entry else None
+
+    def last_known(self, key: TrackKey) -> Identification | None:
+        """The confirmed name, or the one that expired last (served while a backend is down)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            return (entry.confirmed or entry.expired) if entry else None
 
     def end_tracks(self, alive: set[TrackKey], camera_id: str) -> int:
         """Drop entries of ``camera_id`` whose track is no longer alive; return how many."""

@@ -174,6 +174,7 @@ class IdentityService:
         jobs: list[_Job] = []
         warning = None
         if dets.tracker_id is not None and dets.class_id is not None and len(dets):
+            down = self.backend.cloud and self.breaker.refusing(time.monotonic())
             for i, track in enumerate(dets.tracker_id):
                 if dets.class_id[i] != PERSON_ID or track < 0:  # < 0: not yet confirmed
                     continue
@@ -182,19 +183,19 @@ class IdentityService:
                 action, shown = self.cache.decide(key, now)
                 metrics.IDENTITY_CACHE.labels("hit" if action is Action.CACHED else
                                               "miss").inc()
-                if action is Action.ASK:
-                    if self.backend.cloud and self.breaker.refusing(time.monotonic()):
+                if down and action is not Action.CACHED:
+                    # No call while the breaker is open; the last known name is the fallback.
+                    warning = UNAVAILABLE
+                    if action is Action.ASK:
                         self.cache.refund(key)
-                        warning = UNAVAILABLE
-                        shown = self._fallback(key)
-                    else:
-                        xyxy = dets.xyxy[i] - np.array([*offset, *offset], np.float32)
-                        crop, _ = head_crop(image, xyxy)
-                        if crop.size:
-                            jobs.append(_Job(cam, int(track), crop.copy(), result.ts,
-                                             None, role.attendance_point))  # type: ignore
-                            continue
-                        self.cache.refund(key)
+                    shown = self._fallback(key) or shown
+                elif action is Action.ASK:
+                    crop, _ = head_crop(image, dets.xyxy[i] - np.array([*offset, *offset]))
+                    if crop.size:
+                        jobs.append(_Job(cam, int(track), crop.copy(), result.ts, Ticket(),
+                                         role.attendance_point))
+                        continue
+                    self.cache.refund(key)
                 if shown is not None:
                     answers.append(FaceAnswer(int(track), shown, result.ts))
         self._forget_gone(cam, now)
@@ -213,7 +214,7 @@ class IdentityService:
         return ticket
 
     def _fallback(self, key: tuple[str, int]) -> Identification | None:
-        confirmed = self.cache.confirmed(key)
+        confirmed = self.cache.last_known(key)
         if confirmed is None:
             return None
         return Identification(confirmed.employee_id, confirmed.name, confirmed.confidence,

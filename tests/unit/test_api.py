@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -201,3 +202,47 @@ def test_vehicle_pages_follow_next_after_id(services: ApiServices) -> None:
                                                "after_id": first["next_after_id"]}).json()
     assert [r["track_id"] for r in rest["items"]] == [3, 4]
     assert rest["next_after_id"] is None
+
+
+def test_identity_outage_answers_from_the_cache_with_the_seed_warning(
+        services: ApiServices) -> None:
+    from edge.config.identity import BreakerConfig, IdentityConfig
+    from edge.identity.answer import Identification
+    from edge.identity.faces import FaceBox, GateResult
+    from edge.identity.rekognition import BackendUnavailable
+    from edge.identity.service import UNAVAILABLE, IdentityService
+
+    class Cloud:
+        name, cloud, down = "rekognition", True, False
+
+        def identify(self, crop: np.ndarray, face: FaceBox | None) -> Identification:
+            if self.down:
+                raise BackendUnavailable("timeout", "search_faces_by_image: read timeout")
+            return Identification("E1", "Asha", 99.2, None, "aws")
+
+    cloud = Cloud()
+    identity = IdentityService(
+        IdentityConfig(enabled=True, backend="rekognition", cache_ttl_s=2.0,
+                       breaker=BreakerConfig(failure_threshold=1, reset_after_s=60)),
+        lambda crop: GateResult(True, "", FaceBox(0, 10, 10, 0)), cloud,
+        services.writer.submit_many)  # type: ignore[attr-defined]
+    identity.start()
+    attach(services, [[(300, 300)]])
+    services.processor.services = [identity]  # type: ignore[union-attr]
+    client = TestClient(create_app(services))
+    try:
+        bodies = [client.post("/api/process", json={"frame": jpeg_b64()}).json()
+                  for _ in range(3)]
+        cloud.down = True
+        time.sleep(2.1)  # the cached name expires: the next frame asks the (down) backend
+        down = [client.post("/api/process", json={"frame": jpeg_b64()}).json()
+                for _ in range(2)]
+    finally:
+        identity.stop()
+    assert [f["source"] for f in bodies[1]["faces_recognized"]] == ["aws"]
+    assert [f["source"] for f in bodies[2]["faces_recognized"]] == ["cache"]
+    assert "warning" not in bodies[2]
+    assert down[0]["warning"] == UNAVAILABLE
+    assert [f["source"] for f in down[0]["faces_recognized"]] == ["error"]
+    assert down[1]["warning"] == UNAVAILABLE  # breaker open: no call, cached answer only
+    assert down[1]["success"] is True and down[1]["people_count"] == 1
