@@ -31,7 +31,7 @@ from edge.identity.gallery import Gallery
 from edge.pipeline.loop import InferenceLoop, ModelRoute
 from edge.pipeline.services import TrackService
 from edge.pipeline.single import SingleFrameProcessor
-from edge.pipeline.stats import CameraStats, ProcessSampler
+from edge.pipeline.stats import CameraStats, ProcessSampler, ServiceTally
 from edge.pipeline.step import CameraPipeline, FrameResult, SiteOccupancy
 from edge.store.queries import StoreReader
 from edge.store.writer import StoreWriter
@@ -64,6 +64,7 @@ class App:
         self.on_result = on_result
         self.site = SiteOccupancy()
         self.sampler = ProcessSampler()
+        self.tally = ServiceTally()
         self.writer = StoreWriter(
             settings.storage.path, settings.site.id, batch_max=settings.storage.batch_max,
             flush_interval_ms=settings.storage.flush_interval_ms,
@@ -114,7 +115,7 @@ class App:
                 cam_cfg, pace=self.options.pace, lockstep=self.options.lockstep,
                 max_frames=self.options.max_frames)
             self.stats[cam_cfg.id] = CameraStats(cam_cfg.id, s.storage.metrics_interval_s,
-                                                 self.sampler)
+                                                 self.sampler, self.tally)
         self.services = self._build_services()
         for service in self.services:
             service.start()
@@ -146,7 +147,7 @@ class App:
         if s.identity.enabled:
             from edge.identity.build import build_identity_service
 
-            services.append(build_identity_service(s, self._emit, self.gallery))
+            services.append(build_identity_service(s, self._emit, self.gallery, self.tally))
         if s.anpr.enabled:
             from edge.anpr.service import build_anpr_service
 

@@ -22,6 +22,7 @@ from edge.identity.gallery import Gallery
 from edge.identity.local import LocalBackend
 from edge.identity.rekognition import BackendUnavailable, RekognitionBackend
 from edge.identity.service import CameraRole, IdentityService
+from edge.pipeline.stats import ServiceTally
 from edge.store.queries import StoreReader
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,8 @@ def prune_crops(root: Path, retention_days: float, now: float | None = None) -> 
 
 
 def build_identity_service(settings: Settings, emit: Callable[[Sequence[Event]], None],
-                           gallery: Gallery) -> IdentityService:
+                           gallery: Gallery, tally: ServiceTally | None = None
+                           ) -> IdentityService:
     """The identity service the settings ask for, with attendance restored from the store."""
     cfg = settings.identity
     engine = FaceEngine()
@@ -141,7 +143,8 @@ def build_identity_service(settings: Settings, emit: Callable[[Sequence[Event]],
         prune_crops(root, cfg.crop_retention_days)
         saver = crop_saver(root)
     return IdentityService(cfg, gate, backend, emit, attendance=book,
-                           cameras=camera_roles(settings), save_crop=saver)
+                           cameras=camera_roles(settings), save_crop=saver, tally=tally,
+                           price_per_call_usd=cfg.rekognition.price_per_call_usd)
 
 
 def recent_attendance(reader: StoreReader, today: date) -> list[dict[str, object]]:

@@ -30,6 +30,7 @@ from edge.identity.faces import FaceBox, GateResult, head_crop
 from edge.identity.guard import CallBudget, CircuitBreaker
 from edge.identity.rekognition import BackendUnavailable
 from edge.pipeline.services import Ticket
+from edge.pipeline.stats import ServiceTally
 from edge.pipeline.step import PERSON_ID, FrameResult
 from edge.telemetry import metrics
 
@@ -113,8 +114,8 @@ class IdentityService:
                  attendance: AttendanceBook | None = None,
                  cameras: dict[str, CameraRole] | None = None,
                  breaker: CircuitBreaker | None = None, budget: CallBudget | None = None,
-                 save_crop: Callable[[str, int, datetime, np.ndarray], None] | None = None
-                 ) -> None:
+                 save_crop: Callable[[str, int, datetime, np.ndarray], None] | None = None,
+                 tally: ServiceTally | None = None, price_per_call_usd: float = 0.0) -> None:
         self.cfg = cfg
         self.gate = gate
         self.backend = backend
@@ -129,6 +130,8 @@ class IdentityService:
         b = cfg.budget
         self.budget = budget or CallBudget(b.per_minute, b.per_day, b.per_month)
         self.save_crop = save_crop
+        self.tally = tally or ServiceTally()
+        self.price = price_per_call_usd
         self.calls = 0
         self.dropped = 0
         self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=cfg.queue_max)
@@ -181,8 +184,9 @@ class IdentityService:
                 key = (cam, int(track))
                 self._last_seen[key] = now
                 action, shown = self.cache.decide(key, now)
-                metrics.IDENTITY_CACHE.labels("hit" if action is Action.CACHED else
-                                              "miss").inc()
+                hit = action is not Action.ASK
+                metrics.IDENTITY_CACHE.labels("hit" if hit else "miss").inc()
+                self.tally.add(cam, cache_hits=int(hit), cache_misses=int(not hit))
                 if down and action is not Action.CACHED:
                     # No call while the breaker is open; the last known name is the fallback.
                     warning = UNAVAILABLE
@@ -284,6 +288,9 @@ class IdentityService:
         if self.save_crop is not None:
             self.save_crop(job.camera_id, job.track_id, job.ts, job.crop)
         self.calls += 1
+        self.tally.add(job.camera_id, faces_processed=1,
+                       aws_calls=int(self.backend.cloud),
+                       aws_cost_estimated=self.price if self.backend.cloud else 0.0)
         try:
             answer = self.backend.identify(job.crop, verdict.face)
             self.breaker.success()

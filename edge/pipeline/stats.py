@@ -44,13 +44,40 @@ def _gpu_memory_mb() -> float:
     return 0.0
 
 
+TALLY_FIELDS = ("faces_processed", "vehicles_processed", "aws_calls", "aws_cost_estimated",
+                "cache_hits", "cache_misses")
+
+
+class ServiceTally:
+    """Per-camera counts from the track services for the ``system_metrics`` columns
+    (faces and vehicles processed, cloud calls and cost, cache hits and misses)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, dict[str, float]] = {}
+
+    def add(self, camera_id: str, **counts: float) -> None:
+        """Add to this camera's counts; names must be in ``TALLY_FIELDS``."""
+        with self._lock:
+            row = self._counts.setdefault(camera_id, dict.fromkeys(TALLY_FIELDS, 0.0))
+            for name, value in counts.items():
+                row[name] += value
+
+    def take(self, camera_id: str) -> dict[str, float]:
+        """This camera's counts since the last take (then zeroed)."""
+        with self._lock:
+            return self._counts.pop(camera_id, dict.fromkeys(TALLY_FIELDS, 0.0))
+
+
 class CameraStats:
     """Accumulates one camera's frames and emits :class:`FrameStats` every ``interval_s``."""
 
-    def __init__(self, camera_id: str, interval_s: float, sampler: ProcessSampler) -> None:
+    def __init__(self, camera_id: str, interval_s: float, sampler: ProcessSampler,
+                 tally: ServiceTally | None = None) -> None:
         self.camera_id = camera_id
         self.interval_s = interval_s
         self.sampler = sampler
+        self.tally = tally
         self._reset(time.monotonic())
         self.total_frames = 0
         self._last_seq = 0
@@ -78,10 +105,14 @@ class CameraStats:
         now = time.monotonic()
         elapsed = max(now - self._window_start, 1e-6)
         cpu, gpu = self.sampler.sample()
+        t = self.tally.take(self.camera_id) if self.tally else dict.fromkeys(TALLY_FIELDS, 0)
         event = FrameStats(
             camera_id=self.camera_id, frame_id=self._last_seq,
             processing_time_ms=self._processing_ms / self._frames,
             fps=self._frames / elapsed, frames=self._frames, cpu_usage=cpu,
-            gpu_memory_used=gpu)
+            gpu_memory_used=gpu, faces_processed=int(t["faces_processed"]),
+            vehicles_processed=int(t["vehicles_processed"]), aws_calls=int(t["aws_calls"]),
+            aws_cost_estimated=round(float(t["aws_cost_estimated"]), 6),
+            cache_hits=int(t["cache_hits"]), cache_misses=int(t["cache_misses"]))
         self._reset(now)
         return [event]

@@ -86,6 +86,9 @@ def test_one_call_per_track_then_cache_hits() -> None:
     assert sources[0] == "local" and set(sources[1:]) == {"cache"}
     assert [type(e) for e in events] == [IdentityResolved]
     assert t.answers[0].to_legacy()["source"] == "cache"
+    tally = svc.tally.take("door")  # the system_metrics columns of this camera
+    assert (tally["faces_processed"], tally["cache_hits"], tally["cache_misses"]) == (1, 49, 1)
+    assert tally["aws_calls"] == 0  # a local backend costs nothing
 
 
 def test_crossing_before_the_name_is_known_checks_in_when_it_arrives() -> None:
@@ -117,6 +120,7 @@ def test_breaker_opens_on_throttling_and_cameras_keep_their_pace() -> None:
     svc.stop()
     assert svc.breaker.is_open
     assert backend.calls == 3  # the breaker stopped calling after the threshold
+    assert svc.tally.take("door")["aws_calls"] == 3
     assert UNAVAILABLE in warnings
     assert slowest < 0.25  # observe never waits for the backend
 
