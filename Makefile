@@ -39,6 +39,8 @@ eval: models media
 	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt \
 	  --line 384 0 384 576 --line 0 300 768 300 --line 0 400 768 400
 	$(BIN)/python scripts/eval_faces.py --data $(DATA)/faces
+	$(BIN)/python scripts/eval_identity_policy.py --config $(CONFIG) \
+	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt
 
 bench: models media
 	$(BIN)/python scripts/bench.py --config $(CONFIG)
