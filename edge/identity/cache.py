@@ -26,7 +26,7 @@ class CachePolicy:
 
     ttl_s: float = 600.0
     retry_interval_s: float = 2.0
-    max_attempts: int = 3
+    max_attempts: int = 2
     confirmations: int = 1
     """Agreeing answers needed before a name counts (raise it for cheap local backends)."""
 

@@ -137,6 +137,9 @@ class IdentityService:
         self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=cfg.queue_max)
         self._workers: list[threading.Thread] = []
         self._last_seen: dict[tuple[str, int], float] = {}
+        self._frames_seen: dict[tuple[str, int], int] = {}
+        self.eligible_tracks = 0
+        """Person tracks seen long enough to be asked about (``min_track_frames``)."""
 
     def start(self) -> None:
         """Start the face workers."""
@@ -183,6 +186,10 @@ class IdentityService:
                     continue
                 key = (cam, int(track))
                 self._last_seen[key] = now
+                seen = self._frames_seen[key] = self._frames_seen.get(key, 0) + 1
+                if seen < self.cfg.min_track_frames:
+                    continue
+                self.eligible_tracks += int(seen == self.cfg.min_track_frames)
                 action, shown = self.cache.decide(key, now)
                 hit = action is not Action.ASK
                 metrics.IDENTITY_CACHE.labels("hit" if hit else "miss").inc()
@@ -246,6 +253,7 @@ class IdentityService:
             return
         for k in stale:
             del self._last_seen[k]
+            self._frames_seen.pop(k, None)
         alive = {k for k in self._last_seen if k[0] == camera_id}
         self.cache.end_tracks(alive, camera_id)
 

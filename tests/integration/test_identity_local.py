@@ -159,7 +159,8 @@ def test_process_route_names_the_person_once_then_serves_the_cache(
 
     settings = Settings.model_validate({
         "models": [{"name": "m", "source": "unused.pt"}], "api": {"enabled": True},
-        "identity": {"enabled": True}, "storage": {"path": str(tmp_path / "i.db")}})
+        "identity": {"enabled": True, "min_track_frames": 1},
+        "storage": {"path": str(tmp_path / "i.db")}})
     writer = StoreWriter(settings.storage.path, "s", flush_interval_ms=20)
     writer.start()
     gallery = Gallery(settings.storage.path, run_write=writer.call)

@@ -222,7 +222,7 @@ def test_identity_outage_answers_from_the_cache_with_the_seed_warning(
 
     cloud = Cloud()
     identity = IdentityService(
-        IdentityConfig(enabled=True, backend="rekognition", cache_ttl_s=2.0,
+        IdentityConfig(enabled=True, backend="rekognition", cache_ttl_s=2.0, min_track_frames=1,
                        breaker=BreakerConfig(failure_threshold=1, reset_after_s=60)),
         lambda crop: GateResult(True, "", FaceBox(0, 10, 10, 0)), cloud,
         services.writer.submit_many)  # type: ignore[attr-defined]

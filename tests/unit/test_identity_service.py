@@ -66,6 +66,7 @@ class Backend:
 def service(backend: Backend, events: list, **cfg: object) -> IdentityService:
     book = AttendanceBook(AttendanceConfig(groups={"default": ShiftConfig()}),
                           ZoneInfo("Asia/Kolkata"))
+    cfg.setdefault("min_track_frames", 1)
     svc = IdentityService(IdentityConfig(enabled=True, **cfg), any_face, backend,  # type: ignore[arg-type]
                           events.extend, attendance=book,
                           cameras={"door": CameraRole(False, frozenset({"main"}))})
@@ -177,3 +178,14 @@ def test_a_stranger_needs_agreeing_answers_when_confirmations_is_two() -> None:
     assert names[:3] == [["Unknown"], ["Unknown"], ["Unknown"]]  # E1 once is not enough
     assert names[3] == ["E2"] and names[4] == ["E2"]  # confirmed by the second E2
     assert backend.calls == 4
+
+
+def test_a_track_is_asked_about_only_once_it_has_lasted_min_track_frames() -> None:
+    backend, events = Backend(), []
+    svc = service(backend, events, min_track_frames=3)
+    svc.observe(IMAGE, (0, 0), frame(0, [1, 2])).wait(5)
+    svc.observe(IMAGE, (0, 0), frame(1, [1])).wait(5)  # track 2 flickered once and is gone
+    assert backend.calls == 0
+    svc.observe(IMAGE, (0, 0), frame(2, [1])).wait(5)
+    svc.stop()
+    assert backend.calls == 1 and svc.eligible_tracks == 1
