@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml scripts/setup_venv.sh
 
 models: setup
 	$(BIN)/edge model fetch --models-dir models
+	$(BIN)/edge model export --format onnx --model person --config config/demo.yaml
 
 media: setup
 	$(BIN)/edge media fetch --target var/media

@@ -30,6 +30,16 @@ ConfigOpt = typer.Option(Path("config/cameras.yaml"), "--config", "-c",
                          help="Path to cameras.yaml.")
 
 
+def _load(config: Path):  # type: ignore[no-untyped-def]
+    """Settings from ``config``, or exit 1 printing one line per error."""
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        for line in exc.errors:
+            typer.echo(line, err=True)
+        raise typer.Exit(1) from None
+
+
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
@@ -82,6 +92,52 @@ def model_fetch(
         raise typer.Exit(1)
 
 
+@model_app.command("export")
+def model_export(
+    fmt: str = typer.Option(..., "--format", help="onnx, openvino or engine (TensorRT)."),
+    name: list[str] = typer.Option(None, "--model", help="Only these models (default: all)."),
+    half: bool = typer.Option(False, help="fp16 (TensorRT engines only)."),
+    force: bool = typer.Option(False, help="Export again even if an up-to-date one exists."),
+    config: Path = ConfigOpt,
+) -> None:
+    """Export the configured .pt models so `format: auto` runs the faster runtime.
+
+    ONNX and OpenVINO exports accept any batch and input size; a TensorRT engine is built for
+    the config's batch size and input size on this GPU (rebuild it on every box).
+
+    Example: edge model export --format onnx -c /etc/edge/cameras.yaml
+    """
+    from edge.detect.detector import ModelResolveError, pick_device, resolve_model_source
+    from edge.detect.formats import export_model, export_path, is_fresh
+
+    _setup_logging(False)
+    if fmt not in ("onnx", "openvino", "engine"):
+        typer.echo(f"edge: --format must be onnx, openvino or engine, not {fmt!r}", err=True)
+        raise typer.Exit(2)
+    settings = _load(config)
+    models = [m for m in settings.models if not name or m.name in name]
+    if name and len(models) != len(set(name)):
+        typer.echo(f"edge: unknown model(s) {sorted(set(name) - {m.name for m in models})}",
+                   err=True)
+        raise typer.Exit(2)
+    failed = False
+    for m in models:
+        try:
+            source = Path(resolve_model_source(m.source, Path(settings.models_dir)))
+            if not force and fmt != "engine" and is_fresh(source, export_path(source, fmt)):
+                typer.echo(f"ok  {m.name}: {export_path(source, fmt)} (up to date)")
+                continue
+            out = export_model(source, fmt, imgsz=m.imgsz, half=half,
+                               batch=settings.inference.batch_size,
+                               device=pick_device(settings.inference.device))
+            typer.echo(f"ok  {m.name}: {out}")
+        except (ModelResolveError, ValueError, RuntimeError) as exc:
+            typer.echo(f"ERR {m.name}: {exc}", err=True)
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
 @model_app.command("list")
 def model_list(models_dir: Path = typer.Option(Path("models"))) -> None:
     """List the offline models and whether each is present and intact."""
@@ -126,12 +182,7 @@ def run(
     from edge.app import App, RunOptions
 
     _setup_logging(verbose)
-    try:
-        settings = load_settings(config)
-    except ConfigError as exc:
-        for line in exc.errors:
-            typer.echo(line, err=True)
-        raise typer.Exit(1) from None
+    settings = _load(config)
     options = RunOptions(pace=not unpaced, max_frames=max_frames or None)
     daemon = App(settings, options)
     stop = threading.Event()

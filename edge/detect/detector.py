@@ -18,6 +18,7 @@ import supervision as sv
 
 from edge.assets.catalog import MODELS
 from edge.config.models import CANONICAL_CLASSES, ModelConfig
+from edge.detect.formats import choose_artifact
 from edge.telemetry import metrics
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,11 @@ class Detector:
         self.device = pick_device(device)
         source = resolve_model_source(config.source, models_dir)
         try:
-            self.model = YOLO(source, task=None)
+            source, self.format = choose_artifact(source, self.device, config.format)
+        except FileNotFoundError as exc:
+            raise ModelResolveError(f"model {config.name!r}: {exc}") from exc
+        try:
+            self.model = YOLO(source, task=None)  # exports carry their task in metadata
         except Exception as exc:
             raise ModelResolveError(f"model {config.name!r} ({source}): {exc}") from exc
         names = self.model.names
@@ -147,12 +152,12 @@ class Detector:
             names = dict(enumerate(names))
         self.model_names: dict[int, str] = {int(k): str(v) for k, v in names.items()}
         self.lookup = build_class_lookup(self.model_names, dict(config.classes))
-        self.half = config.half and self.device.startswith("cuda")
+        self.half = config.half and self.device.startswith("cuda") and self.format == "pytorch"
         # The inference loop and the HTTP shim share this model; ultralytics' predictor is
         # not safe to call from two threads at once.
         self._lock = threading.Lock()
-        log.info("model %s: %s on %s (%d classes mapped)", config.name, source, self.device,
-                 int((self.lookup >= 0).sum()))
+        log.info("model %s: %s (%s) on %s (%d classes mapped)", config.name, source,
+                 self.format, self.device, int((self.lookup >= 0).sum()))
 
     def warmup(self, shape: tuple[int, int] = (480, 640)) -> float:
         """Run one dummy predict so the first real frame is not slow; return seconds."""
