@@ -6,7 +6,7 @@ CONFIG  ?= config/demo.yaml
 DATA    ?= ../shared/data
 PETS    := $(DATA)/counting/pets09_s2l1
 
-.PHONY: setup models media run test test-unit lint eval bench clean
+.PHONY: setup models media run test test-unit lint eval bench soak clean
 
 setup: $(STAMP)
 
@@ -44,8 +44,11 @@ eval: models media
 	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt
 
 bench: models media
-	$(BIN)/python scripts/bench.py --config $(CONFIG)
+	$(BIN)/python scripts/bench.py --config $(CONFIG) --frames 200 --cameras 1 2 4
 	$(BIN)/python scripts/bench_api.py --config $(CONFIG) --calls 200
+
+soak: models media
+	$(BIN)/python scripts/soak.py --config $(CONFIG) --minutes 30 --cameras 4
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

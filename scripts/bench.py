@@ -5,9 +5,12 @@ On the same video (PETS ``vtest.avi``) and the config's first model:
   (a) bare: ``model.predict`` over batches of ``--batch`` frames already in memory (ceiling);
   (b) pipeline: the real App with 1..N file cameras, unpaced, every frame processed;
   (c) naive: ``model.track(stream=True)`` + ``sv.LineZone``, one camera after another.
+For each run: frames/s, ratios to (a) and (c), the age of a frame from capture to its events
+being committed (p50/p95), CPU % (100 = one core) and RSS; then the pipeline's counting error
+on the PETS lines over the whole video, so speed is never bought with accuracy.
 
 Example:
-    python scripts/bench.py --config config/demo.yaml --frames 120 --cameras 1 2
+    python scripts/bench.py --config config/demo.yaml --frames 200 --cameras 1 2 4 [--json]
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import warnings
 from pathlib import Path
 
 import cv2
+import psutil
 import supervision as sv
 
 from edge.app import App, RunOptions
@@ -28,6 +32,7 @@ from edge.config import load_settings, validate_mapping
 from edge.detect.detector import Detector, resolve_model_source, set_inference_threads
 
 LINE = {"id": "mid", "start": [384, 0], "end": [384, 576]}
+PETS_LINES = [[384, 0, 384, 576], [0, 300, 768, 300], [0, 400, 768, 400]]
 
 
 def read_frames(video: Path, n: int) -> list:
@@ -41,39 +46,70 @@ def read_frames(video: Path, n: int) -> list:
     return frames
 
 
-def bench_bare(detector: Detector, frames: list, batch: int) -> float:
+class Usage:
+    """CPU percent (100 = one core) and RSS of this process over a run."""
+
+    def __init__(self) -> None:
+        self.proc = psutil.Process()
+        self.cpu0 = self.proc.cpu_times()
+        self.t0 = time.perf_counter()
+        self.rss0 = self.proc.memory_info().rss / 2**20
+
+    def done(self) -> dict[str, float]:
+        cpu = self.proc.cpu_times()
+        busy = (cpu.user + cpu.system) - (self.cpu0.user + self.cpu0.system)
+        return {"cpu_percent": round(100 * busy / (time.perf_counter() - self.t0), 1),
+                "rss_start_mb": round(self.rss0, 1),
+                "rss_end_mb": round(self.proc.memory_info().rss / 2**20, 1)}
+
+
+def bench_bare(detector: Detector, frames: list, batch: int) -> dict[str, float]:
     detector.predict(frames[:batch])
+    usage = Usage()
     t0 = time.perf_counter()
     for i in range(0, len(frames), batch):
         detector.predict(frames[i:i + batch])
-    return len(frames) / (time.perf_counter() - t0)
+    return {"fps": len(frames) / (time.perf_counter() - t0), **usage.done()}
 
 
-def bench_pipeline(base: dict, video: Path, cameras: int, frames: int, tmp: Path) -> float:
+def bench_pipeline(base: dict, video: Path, cameras: int, frames: int, tmp: Path
+                   ) -> dict[str, float]:
+    """The real App on ``cameras`` copies of the video, unpaced, every frame processed.
+
+    The occupancy heartbeat is set to every frame so each frame has an event, and the age
+    from capture to commit is measured for all of them.
+    """
     data = json.loads(json.dumps(base))
     data["models"] = data["models"][:1]
     data["models"][0]["cameras"] = None
     data["cameras"] = [{"id": f"cam{i}", "url": str(video), "loop": False, "lines": [LINE]}
                        for i in range(cameras)]
     data["storage"]["path"] = str(tmp / f"bench{cameras}.db")
+    data["storage"]["occupancy_heartbeat_s"] = 1e-6
     data["metrics"]["enabled"] = False
     app = App(validate_mapping(data, "bench"),
               RunOptions(pace=False, lockstep=True, max_frames=frames, loop_files=False))
     app.start()
     assert app.loop is not None
+    usage = Usage()
     t0 = time.perf_counter()
     app.wait_finished()
     elapsed = time.perf_counter() - t0
     done = app.loop.frames_processed
+    app.writer.flush()
+    ages = sorted(app.writer.commit_ages)
     app.stop()
-    return done / elapsed
+    return {"fps": done / elapsed, "age_p50_ms": 1000 * ages[len(ages) // 2],
+            "age_p95_ms": 1000 * ages[int(len(ages) * 0.95)], **usage.done()}
 
 
-def bench_naive(model_path: str, video: Path, cameras: int, frames: int, imgsz: int) -> float:
+def bench_naive(model_path: str, video: Path, cameras: int, frames: int, imgsz: int
+                ) -> dict[str, float]:
     from ultralytics import YOLO
 
     set_inference_threads(None)
     warnings.filterwarnings("ignore", message="Line zone counting skipped")
+    usage = Usage()
     total, t0 = 0, time.perf_counter()
     for _ in range(cameras):
         model = YOLO(model_path)
@@ -84,7 +120,16 @@ def bench_naive(model_path: str, video: Path, cameras: int, frames: int, imgsz: 
             total += 1
             if i + 1 >= frames:
                 break
-    return total / (time.perf_counter() - t0)
+    return {"fps": total / (time.perf_counter() - t0), **usage.done()}
+
+
+def accuracy(config: Path, video: Path, gt: Path, model: str) -> dict[str, object]:
+    """Counting error of the pipeline on the PETS lines (the whole video, every frame)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from eval_counting import evaluate
+
+    return evaluate(argparse.Namespace(config=config, video=video, gt=gt, model=model,
+                                       line=PETS_LINES))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,8 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", type=Path, default=Path("config/demo.yaml"))
     ap.add_argument("--video", type=Path, default=Path("var/media/vtest.avi"))
-    ap.add_argument("--frames", type=int, default=120, help="frames per camera")
-    ap.add_argument("--cameras", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--gt", type=Path,
+                    default=Path("../shared/data/counting/pets09_s2l1/gt.txt"))
+    ap.add_argument("--frames", type=int, default=200, help="frames per camera")
+    ap.add_argument("--cameras", type=int, nargs="+", default=[1, 2, 4])
+    ap.add_argument("--no-accuracy", action="store_true",
+                    help="skip the counting-error run on the whole video")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     settings = load_settings(args.config)
@@ -103,7 +152,13 @@ def main(argv: list[str] | None = None) -> int:
                         settings.inference.threads)
     frames = read_frames(args.video, args.frames)
     batch = settings.inference.batch_size
-    rows: dict[str, float] = {f"bare (batch {batch})": bench_bare(detector, frames, batch)}
+    rows: dict[str, dict[str, float]] = {
+        f"bare {detector.format} (batch {batch})": bench_bare(detector, frames, batch)}
+    if detector.format != "pytorch":
+        pt = Detector(model_cfg.model_copy(update={"format": "pytorch"}),
+                      Path(settings.models_dir), settings.inference.device,
+                      settings.inference.threads)
+        rows[f"bare pytorch (batch {batch})"] = bench_bare(pt, frames, batch)
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.cameras:
             rows[f"pipeline, {n} camera(s)"] = bench_pipeline(base, args.video, n, args.frames,
@@ -112,15 +167,34 @@ def main(argv: list[str] | None = None) -> int:
     for n in args.cameras:
         rows[f"naive, {n} camera(s)"] = bench_naive(source, args.video, n, args.frames,
                                                     model_cfg.imgsz)
-    ceiling = next(iter(rows.values()))
+    ceiling = next(iter(rows.values()))["fps"]
+    for name, row in rows.items():
+        row["x_bare"] = row["fps"] / ceiling
+        if name.startswith("pipeline"):
+            n = name.split(", ")[1]
+            row["x_naive"] = row["fps"] / rows[f"naive, {n}"]["fps"]
+    acc = None if args.no_accuracy else accuracy(args.config, args.video, args.gt,
+                                                      model_cfg.name)
     if args.json:
-        print(json.dumps({"fps": rows, "device": detector.device}))
+        print(json.dumps({"device": detector.device, "format": detector.format,
+                          "frames_per_camera": args.frames, "runs": rows,
+                          "counting": acc}, indent=2))
         return 0
-    print(f"model {model_cfg.name} ({model_cfg.source}, imgsz {model_cfg.imgsz}) "
-          f"on {detector.device}, {args.frames} frames per camera")
-    print(f"{'run':<26} {'frames/s':>9} {'x bare':>7}")
-    for name, fps in rows.items():
-        print(f"{name:<26} {fps:9.2f} {fps / ceiling:7.2f}")
+    print(f"model {model_cfg.name} ({model_cfg.source} as {detector.format}, imgsz "
+          f"{model_cfg.imgsz}) on {detector.device}, {args.frames} frames per camera, "
+          f"{psutil.cpu_count()} cores")
+    print("| run | frames/s | x bare | x naive | age p50 ms | age p95 ms | CPU % | RSS MB |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name, r in rows.items():
+        xn = f"{r['x_naive']:.2f}" if "x_naive" in r else ""
+        p50 = f"{r['age_p50_ms']:.0f}" if "age_p50_ms" in r else ""
+        p95 = f"{r['age_p95_ms']:.0f}" if "age_p95_ms" in r else ""
+        print(f"| {name} | {r['fps']:.2f} | {r['x_bare']:.2f} | {xn} | {p50} | {p95} | "
+              f"{r['cpu_percent']:.0f} | {r['rss_start_mb']:.0f} -> {r['rss_end_mb']:.0f} |")
+    if acc is not None:
+        errs = ", ".join(f"{ln['error']:.1%}" for ln in acc["lines"])  # type: ignore[index]
+        print(f"counting error on the PETS lines (whole video, pipeline): {errs}; mean "
+              f"{acc['error']:.1%}")
     return 0
 
 

@@ -15,7 +15,9 @@ import queue
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
@@ -69,6 +71,8 @@ class StoreWriter:
         self.last_progress = time.monotonic()
         self.committed = 0
         self.failed = 0
+        self.commit_ages: deque[float] = deque(maxlen=100_000)
+        """Seconds from each recent event's time (its frame's capture) to its commit."""
         self._ready = threading.Event()
         self._start_error: BaseException | None = None
 
@@ -212,6 +216,11 @@ class StoreWriter:
                               json.dumps(event.to_dict(), default=str))
         self.committed += len(written)
         metrics.STORE_COMMITTED.inc(len(written))
+        now = datetime.now(timezone.utc)
+        for event in written:
+            age = (now - event.ts).total_seconds()
+            metrics.EVENT_COMMIT_AGE.observe(age)
+            self.commit_ages.append(age)
         metrics.STORE_BATCH_SECONDS.observe(time.perf_counter() - t0)
 
     @staticmethod

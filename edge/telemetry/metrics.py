@@ -56,6 +56,10 @@ STORE_BATCH_SECONDS = Histogram(
     "edge_store_batch_seconds", "Time to commit one batch",
     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0))
 STORE_BACKLOG = Gauge("edge_store_backlog_events", "Events waiting for the writer")
+EVENT_COMMIT_AGE = Histogram(
+    "edge_event_commit_age_seconds",
+    "From an event's time (its frame's capture) to its commit in SQLite",
+    buckets=(0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8))
 
 # track services (identity, ANPR)
 SERVICE_ERRORS = Counter("edge_service_errors_total",
