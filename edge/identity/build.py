@@ -122,6 +122,7 @@ def build_identity_service(settings: Settings, emit: Callable[[Sequence[Event]],
             return engine.gate(crop, gate_cfg)
 
     directory = EmployeeDirectory(gallery)
+    reader = StoreReader(settings.storage.path)
     backend: LocalFaceBackend | RekognitionBackend
     if cfg.backend == "rekognition":
         backend = RekognitionBackend(cfg.rekognition, names=directory.name)
@@ -136,15 +137,30 @@ def build_identity_service(settings: Settings, emit: Callable[[Sequence[Event]],
         tz = ZoneInfo(settings.site.timezone)
         book = AttendanceBook(settings.attendance, tz, group_of=directory.group)
         today = datetime.now(timezone.utc).astimezone(tz).date()
-        book.restore(recent_attendance(StoreReader(settings.storage.path), today))
+        book.restore(recent_attendance(reader, today))
     saver = None
     if cfg.store_face_crops:
         root = Path(cfg.crops_dir)
         prune_crops(root, cfg.crop_retention_days)
         saver = crop_saver(root)
-    return IdentityService(cfg, gate, backend, emit, attendance=book,
-                           cameras=camera_roles(settings), save_crop=saver, tally=tally,
-                           price_per_call_usd=cfg.rekognition.price_per_call_usd)
+    service = IdentityService(cfg, gate, backend, emit, attendance=book,
+                              cameras=camera_roles(settings), save_crop=saver, tally=tally,
+                              price_per_call_usd=cfg.rekognition.price_per_call_usd)
+    if backend.cloud:
+        # A restart must not reset the day's and month's budgets.
+        day, month = calls_so_far(reader, datetime.now(timezone.utc))
+        service.budget.seed(day=day, month=month)
+    return service
+
+
+def calls_so_far(reader: StoreReader, now: datetime) -> tuple[int, int]:
+    """Cloud calls recorded in ``system_metrics`` today and this month (UTC)."""
+    day = now.strftime("%Y-%m-%d")
+    rows = reader.rows(
+        "SELECT COALESCE(SUM(CASE WHEN timestamp >= ? THEN aws_calls END), 0) AS day,"
+        " COALESCE(SUM(aws_calls), 0) AS month FROM system_metrics WHERE timestamp >= ?",
+        (day, now.strftime("%Y-%m-01")))
+    return (int(rows[0]["day"]), int(rows[0]["month"])) if rows else (0, 0)
 
 
 def recent_attendance(reader: StoreReader, today: date) -> list[dict[str, object]]:

@@ -41,3 +41,23 @@ def test_budget_seeded_after_a_restart_cannot_overspend_the_day() -> None:
     budget = CallBudget(per_minute=None, per_day=100, per_month=1000)
     budget.seed(day=100, month=400)
     assert budget.try_spend() == "day"
+
+
+def test_calls_so_far_reads_the_day_and_month_from_system_metrics(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from edge.events import FrameStats
+    from edge.identity.build import calls_so_far
+    from edge.store.queries import StoreReader
+    from edge.store.writer import StoreWriter
+
+    w = StoreWriter(tmp_path / "m.db", "s")
+    w.start()
+    for day, calls in ((1, 7), (20, 5), (23, 3)):
+        w.submit(FrameStats(camera_id="c", ts=datetime(2026, 11, day, 8, tzinfo=timezone.utc),
+                            frame_id=1, processing_time_ms=1, fps=1, frames=1, cpu_usage=1,
+                            gpu_memory_used=0, aws_calls=calls))
+    w.submit(FrameStats(camera_id="c", ts=datetime(2026, 10, 30, tzinfo=timezone.utc),
+                        frame_id=1, processing_time_ms=1, fps=1, frames=1, cpu_usage=1,
+                        gpu_memory_used=0, aws_calls=100))
+    w.stop()
+    now = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
+    assert calls_so_far(StoreReader(tmp_path / "m.db"), now) == (3, 15)
