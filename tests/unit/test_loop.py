@@ -105,3 +105,35 @@ def test_a_failing_model_pass_is_counted_and_the_loop_survives() -> None:
     assert loop.finished.wait(5)
     assert loop.frames_processed == 0
     assert REGISTRY.get_sample_value("edge_inference_errors_total") == before + 1
+
+
+def test_services_see_every_frame_and_a_failing_one_stops_nothing() -> None:
+    from edge.pipeline.services import Ticket
+
+    seen: list[tuple[str, tuple[int, int], int]] = []
+
+    class Watcher:
+        name = "watch"
+
+        def observe(self, image: np.ndarray, offset: tuple[int, int], result) -> Ticket:  # type: ignore[no-untyped-def]
+            seen.append((result.camera_id, offset, len(result.detections)))
+            return Ticket()
+
+    class Broken:
+        name = "broken"
+
+        def observe(self, image: np.ndarray, offset: tuple[int, int], result) -> Ticket:  # type: ignore[no-untyped-def]
+            raise RuntimeError("boom")
+
+    cameras = cams(2)
+    site = SiteOccupancy()
+    loop = InferenceLoop(cameras, [ModelRoute(FakeDetector("p", 0))],  # type: ignore[list-item]
+                         lambda cid: CameraPipeline(cameras[cid].config, TrackingConfig(), site),
+                         lambda events: None, services=[Broken(), Watcher()])  # type: ignore[list-item]
+    before = REGISTRY.get_sample_value("edge_service_errors_total", {"service": "broken"}) or 0
+    put(cameras["c0"], 1, offset=(5, 6))
+    put(cameras["c1"], 1)
+    assert len(loop.process_batch(loop.take_batch())) == 2
+    assert sorted(seen) == [("c0", (5, 6), 1), ("c1", (0, 0), 1)]
+    after = REGISTRY.get_sample_value("edge_service_errors_total", {"service": "broken"})
+    assert after == before + 2
