@@ -46,6 +46,7 @@ eval: models media
 bench: models media
 	$(BIN)/python scripts/bench.py --config $(CONFIG) --frames 200 --cameras 1 2 4
 	$(BIN)/python scripts/bench_api.py --config $(CONFIG) --calls 200
+	$(BIN)/python scripts/bench_api.py --config $(CONFIG) --calls 200 --identity
 
 soak: models media
 	$(BIN)/python scripts/soak.py --config $(CONFIG) --minutes 30 --cameras 4

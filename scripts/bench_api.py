@@ -6,7 +6,7 @@ Starts the daemon's API (uvicorn, API-only config with the config's models), pos
 client round trip and of each stage the response reports.
 
 Example:
-    python scripts/bench_api.py --config config/demo.yaml --calls 200
+    python scripts/bench_api.py --config config/demo.yaml --calls 200 [--identity]
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", type=Path, default=Path("config/demo.yaml"))
     ap.add_argument("--video", type=Path, default=Path("var/media/vtest.avi"))
     ap.add_argument("--calls", type=int, default=200)
+    ap.add_argument("--identity", action="store_true",
+                    help="enable the local identity backend (face gate + gallery) too")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     data = load_settings(args.config).model_dump(mode="json")
@@ -47,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     data["cameras"] = []
     data["metrics"]["enabled"] = False
     data["api"].update({"enabled": True, "host": "127.0.0.1", "port": 0})
+    if args.identity:
+        data["identity"] = {"enabled": True, "backend": "local"}
     # A counting line on the virtual camera, so crossings are written and timed too.
     data["api"]["virtual_cameras"] = [{"id": "api", "lines": [
         {"id": "mid", "start": [320, 480], "end": [320, 0], "in_side": "right"}]}]
@@ -86,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"calls": args.calls, "crossings": crossings, "stages": table}))
         return 0
     print(f"{args.calls} sequential calls, 640x480 JPEG of people, model "
-          f"{data['models'][0]['source']}; {crossings} line crossings written")
+          f"{data['models'][0]['source']}; identity {'local' if args.identity else 'off'}; "
+          f"{crossings} line crossings written")
     print(f"{'stage':<24} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for k, v in table.items():
         print(f"{k:<24} {v['p50']:>8} {v['p95']:>8} {v['max']:>8}")
