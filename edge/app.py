@@ -1,9 +1,9 @@
 """Composition root: builds every room from the settings, starts and stops them in order.
 
-Start order: store writer -> HTTP API (answers "pipeline not initialised" until the models are
-up) -> detectors (loaded and warmed up) -> track services (identity, ANPR workers) -> cameras
-and their supervisor -> metrics exporter -> inference loop. Stop order is the reverse, so
-the writer is flushed last.
+Start order: store writer -> sync workers -> HTTP API (answers "pipeline not initialised"
+until the models are up) -> detectors (loaded and warmed up) -> track services (identity,
+ANPR workers) -> cameras and their supervisor -> metrics exporter -> inference loop. Stop
+order is the reverse, so the writer is flushed last.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -73,6 +74,7 @@ class App:
         self.stats: dict[str, CameraStats] = {}
         self.routes: list[ModelRoute] = []
         self.services: list[TrackService] = []
+        self.sync: Any = None
         self.loop: InferenceLoop | None = None
         self.api: ApiServer | None = None
         self.api_services = ApiServices(
@@ -95,6 +97,11 @@ class App:
         s = self.settings
         self.started_at = time.monotonic()
         self.writer.start()
+        if s.sync.enabled:
+            from edge.sync.worker import SyncService
+
+            self.sync = SyncService(s.sync, s.site.id, s.storage.path, self.writer.call)
+            self.sync.start()
         if s.api.enabled:
             # Up before the models so /healthz and "pipeline not initialised" answer at once.
             self.api = ApiServer(create_app(self.api_services), s.api.host, s.api.port)
@@ -196,6 +203,8 @@ class App:
             self.api.stop()
         for stats in self.stats.values():
             self.writer.submit_many(stats.flush())
+        if self.sync is not None:
+            self.sync.stop(timeout=1.0)  # unsent rows wait in the outbox for the next start
         self.writer.stop(timeout=max(0.5, 4.5 - (time.monotonic() - t0)))
         log.info("stopped in %.2fs; %d events committed", time.monotonic() - t0,
                  self.writer.committed)

@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 
+from edge.store.direct import WriteRunner, direct_writer
 from edge.store.queries import StoreReader
-from edge.store.schema import connect, migrate
-
-T = TypeVar("T")
-WriteRunner = Callable[[Callable[[sqlite3.Connection], T]], T]
 
 
 @dataclass(frozen=True)
@@ -42,27 +37,6 @@ class Match:
     employee_id: str
     name: str
     distance: float
-
-
-def direct_writer(path: str | Path) -> WriteRunner:
-    """A write runner for processes without a store writer (the CLI)."""
-
-    def run(fn: Callable[[sqlite3.Connection], T]) -> T:
-        conn = connect(path)
-        try:
-            migrate(conn)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(conn)
-                conn.execute("COMMIT")
-                return result
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        finally:
-            conn.close()
-
-    return run
 
 
 class Gallery:

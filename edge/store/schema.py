@@ -4,8 +4,10 @@ The four seed tables keep every seed column; each gains ``event_id``, ``site`` a
 ``camera_id``. ``line_crossings`` records each counted crossing. v3 adds the ``outbox``
 (every stored event, written in the same transaction, for the sync worker), identity and
 plate readings, plate allow/deny lists, and stable ids that ``vehicle_logs`` and
-``attendance_records`` rows are upserted by. The schema version lives in
-``PRAGMA user_version``; migrations are applied in order inside one transaction each.
+``attendance_records`` rows are upserted by. v4 adds per-sink acknowledgements of outbox rows
+(``outbox_acks``; every row below a sink's ``low_water`` is acknowledged) and drop counts.
+The schema version lives in ``PRAGMA user_version``; migrations are applied in order, one
+transaction each.
 """
 
 from __future__ import annotations
@@ -187,7 +189,31 @@ CREATE INDEX attendance_work_date ON attendance_records (work_date, employee_id)
 ALTER TABLE attendance_records ADD COLUMN updated_at TEXT;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+_V4 = """
+CREATE TABLE outbox_acks (
+    outbox_id INTEGER NOT NULL,
+    sink TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('sent', 'rejected')),
+    reason TEXT NOT NULL DEFAULT '',
+    acked_at TEXT NOT NULL,
+    PRIMARY KEY (outbox_id, sink)
+) WITHOUT ROWID;
+
+CREATE TABLE sync_progress (
+    sink TEXT PRIMARY KEY,
+    low_water INTEGER NOT NULL DEFAULT 0,
+    last_sent_at TEXT,
+    last_error TEXT NOT NULL DEFAULT '',
+    last_error_at TEXT
+);
+
+CREATE TABLE sync_drops (
+    type TEXT PRIMARY KEY,
+    dropped INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 """``MIGRATIONS[i]`` upgrades a database from version ``i`` to ``i + 1``."""
 
 
