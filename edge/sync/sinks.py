@@ -105,17 +105,29 @@ class MqttSink:
 
     def publish(self, rows: Sequence[OutboxRow]) -> PublishResult:
         """Publish ``rows`` at QoS 1 and wait for their PUBACKs."""
-        import paho.mqtt.client as mqtt
-
         if not self._connected.is_set():
             raise SinkUnavailable(f"{self.name}: not connected")
+        try:
+            self._publish_all(rows)
+        except SinkUnavailable:
+            # paho keeps unacknowledged messages and sends them again after it reconnects,
+            # ahead of the batch the worker will retry; that would break the order per
+            # camera. A fresh client starts with an empty queue.
+            self._restart()
+            raise
+        return PublishResult(sent=list(rows))
+
+    def _publish_all(self, rows: Sequence[OutboxRow]) -> None:
+        import paho.mqtt.client as mqtt
+
         infos = []
         for row in rows:
             topic = self.cfg.topic_template.format(site=self.site, camera=row.camera_id,
                                                    type=row.type)
             info = self._client.publish(topic, row.payload, qos=1)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
-                raise SinkUnavailable(f"{self.name}: publish failed ({mqtt.error_string(info.rc)})")
+                raise SinkUnavailable(f"{self.name}: publish failed "
+                                      f"({mqtt.error_string(info.rc)})")
             infos.append(info)
         deadline = time.monotonic() + self.cfg.ack_timeout_s
         for info in infos:
@@ -126,7 +138,17 @@ class MqttSink:
             if not info.is_published():
                 raise SinkUnavailable(f"{self.name}: no PUBACK within "
                                       f"{self.cfg.ack_timeout_s:g}s")
-        return PublishResult(sent=list(rows))
+
+    def _restart(self) -> None:
+        old = self._client
+        self._connected.clear()
+        old.on_connect = old.on_disconnect = None
+        try:
+            old.disconnect()
+        finally:
+            old.loop_stop()
+        self._client = self._make_client()
+        self.start()
 
     def close(self) -> None:
         """Say ``offline`` (retained) and disconnect cleanly."""
