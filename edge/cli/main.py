@@ -13,6 +13,7 @@ import typer
 
 from edge.cli.camera import camera_app
 from edge.cli.employee import employee_app
+from edge.cli.sync import sync_app
 from edge.config import ConfigError, load_settings
 
 app = typer.Typer(help="Edge video-analytics daemon for factories.", no_args_is_help=True,
@@ -25,6 +26,7 @@ app.add_typer(model_app, name="model")
 app.add_typer(media_app, name="media")
 app.add_typer(camera_app, name="camera")
 app.add_typer(employee_app, name="employee")
+app.add_typer(sync_app, name="sync")
 
 ConfigOpt = typer.Option(Path("config/cameras.yaml"), "--config", "-c",
                          help="Path to cameras.yaml.")

@@ -11,6 +11,7 @@ import pytest
 
 from edge.config.sync import SyncConfig
 from edge.events import AttendanceMarked, Crossing, VehicleSeen
+from edge.store.direct import direct_writer
 from edge.store.writer import StoreWriter
 from edge.sync.outbox import Outbox
 from edge.sync.sinks import PublishResult, SinkUnavailable
@@ -131,3 +132,34 @@ def test_backoff_grows_with_full_jitter_and_resets() -> None:
     assert caps == [1, 2, 4, 8, 8, 8]
     b.reset()
     assert b.next_delay() <= 1.0
+
+
+def test_sync_cli_status_and_replay(tmp_path: Path) -> None:
+    import yaml
+    from typer.testing import CliRunner
+
+    from edge.cli.main import app
+
+    db = tmp_path / "cli.db"
+    w = StoreWriter(db, "site1")
+    w.start()
+    w.submit_many([crossing(i) for i in range(4)])
+    w.stop()
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "models": [{"name": "m", "source": "yolo11n.pt"}], "api": {"enabled": True},
+        "storage": {"path": str(db)},
+        "sync": {"enabled": True, "mqtt": {"host": "127.0.0.1", "port": 1883, "tls": False}}}))
+    outbox = Outbox(db, direct_writer(db))
+    outbox.ack("mqtt:127.0.0.1:1883", outbox.pending("mqtt:127.0.0.1:1883", 10))
+    outbox.record_error("mqtt:127.0.0.1:1883", "not connected")
+    run = CliRunner().invoke
+    res = run(app, ["sync", "status", "-c", str(cfg)])
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("mqtt:127.0.0.1:1883: backlog 0; last sent 20")
+    assert "not connected" in res.output
+    res = run(app, ["sync", "replay", "--since", "2026-11-23T09:00:02Z", "-c", str(cfg)])
+    assert res.exit_code == 0 and res.output.startswith("2 event(s)")
+    assert "backlog 2" in run(app, ["sync", "status", "-c", str(cfg)]).output
+    bad = run(app, ["sync", "replay", "--since", "yesterday", "-c", str(cfg)])
+    assert bad.exit_code == 2 and "not an ISO date-time" in bad.output
