@@ -47,6 +47,8 @@ bench: models media
 	$(BIN)/python scripts/bench.py --config $(CONFIG) --frames 200 --cameras 1 2 4
 	$(BIN)/python scripts/bench_api.py --config $(CONFIG) --calls 200
 	$(BIN)/python scripts/bench_api.py --config $(CONFIG) --calls 200 --identity
+	bash scripts/test_services.sh
+	$(BIN)/python scripts/bench_sync.py --events 20000 --batch 200 1000
 
 soak: models media
 	$(BIN)/python scripts/soak.py --config $(CONFIG) --minutes 30 --cameras 4
