@@ -13,6 +13,7 @@ import typer
 
 from edge.cli.camera import camera_app
 from edge.cli.employee import employee_app
+from edge.cli.plates import plates_app
 from edge.cli.sync import sync_app
 from edge.config import ConfigError, load_settings
 
@@ -27,6 +28,7 @@ app.add_typer(media_app, name="media")
 app.add_typer(camera_app, name="camera")
 app.add_typer(employee_app, name="employee")
 app.add_typer(sync_app, name="sync")
+app.add_typer(plates_app, name="plates")
 
 ConfigOpt = typer.Option(Path("config/cameras.yaml"), "--config", "-c",
                          help="Path to cameras.yaml.")

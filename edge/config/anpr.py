@@ -4,15 +4,64 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from edge.config.base import Strict
 
 
+class PlateFormatConfig(Strict):
+    """A plate format: ``L`` letter, ``D`` digit, ``X`` either, other capitals literal."""
+
+    name: str = Field(min_length=1)
+    template: str = Field(pattern=r"^[A-Z]{2,12}$")
+
+
+INDIA_FORMATS: tuple[tuple[str, str], ...] = (
+    ("IN-LLDDLLDDDD", "LLDDLLDDDD"),
+    ("IN-LLDDLDDDD", "LLDDLDDDD"),
+    ("IN-LLDDLLLDDDD", "LLDDLLLDDDD"),
+    ("IN-BH", "DDBHDDDDL"),
+    ("IN-BH2", "DDBHDDDDLL"),
+)
+"""Indian private and commercial plates (state, district, series, number) and the BH series."""
+
+
+def _india() -> list[PlateFormatConfig]:
+    return [PlateFormatConfig(name=n, template=t) for n, t in INDIA_FORMATS]
+
+
 class AnprConfig(Strict):
-    """Licence-plate reading (see issue 6)."""
+    """Licence-plate reading: localiser, OCR engine, formats, voting, lists, worker."""
 
     enabled: bool = False
     engine: Literal["rapidocr", "easyocr"] = "rapidocr"
+    localiser: Literal["platedet", "text"] = "platedet"
+    formats: list[PlateFormatConfig] = Field(default_factory=_india)
+    """Tried in order; the first that fits corrects O/0, I/1, B/8, S/5, Z/2, G/6 by position."""
+    generic_fallback: bool = True
+    """Keep a read that fits no format when it looks like a plate (2-10 letters/digits)."""
     allow: list[str] = Field(default_factory=list)
     deny: list[str] = Field(default_factory=list)
+    fuzzy_distance: int = Field(1, ge=0, le=3)
+    """A plate matches a list entry within this many edits."""
+    max_reads_per_track: int = Field(8, ge=1, le=100)
+    read_interval_s: float = Field(0.3, ge=0, le=60)
+    min_votes: int = Field(3, ge=1, le=50)
+    min_share: float = Field(0.6, gt=0, le=1)
+    min_plate_px: int = Field(12, ge=4)
+    """Plates shorter than this (pixels) are too small to read and are skipped."""
+    min_sharpness: float = Field(15.0, ge=0)
+    workers: int = Field(1, ge=1, le=8)
+    queue_max: int = Field(16, ge=1, le=10_000)
+    track_gone_s: float = Field(5.0, gt=0, le=600)
+    """A vehicle track unseen this long has left: its plate is decided and its exit logged."""
+
+    @field_validator("allow", "deny")
+    @classmethod
+    def _plates(cls, v: list[str]) -> list[str]:
+        import re
+
+        bad = [p for p in v if not re.fullmatch(r"[A-Za-z0-9 .\-]{2,16}", p)]
+        if bad:
+            raise ValueError(f"not plate numbers: {bad}")
+        return v

@@ -1,0 +1,1 @@
+"""ANPR room: plate localisation, OCR, formats, per-track voting, allow/deny lists."""

@@ -1,0 +1,281 @@
+"""The ANPR service: one plate per vehicle track, read on workers, logged once.
+
+``observe`` (inference thread) keeps per-track state, logs a vehicle's entry at once, and
+queues a copy of the vehicle crop while the plate is undecided and the track's read budget
+lasts (bounded queue; a full queue drops the job and counts it). Workers localise the plate,
+skip crops too small or blurred, OCR, correct by format and vote. A decided plate is checked
+against the allow/deny lists and the vehicle's ``vehicle_logs`` row is updated; an exit
+crossing or the track going unseen closes the row with its exit time.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from edge.anpr.formats import PlateFormat, correct
+from edge.anpr.lists import PlateLists
+from edge.anpr.localise import PlateLocaliser, lower_part, sharpness
+from edge.anpr.ocr import OcrEngine, make_engine
+from edge.anpr.voting import Decision, PlateVote, Read
+from edge.config.anpr import AnprConfig
+from edge.config.models import CANONICAL_CLASSES, VEHICLE_CLASSES, Settings
+from edge.events import Event, PlateRead, VehicleSeen
+from edge.pipeline.services import Ticket
+from edge.pipeline.step import FrameResult
+from edge.telemetry import metrics
+
+log = logging.getLogger(__name__)
+
+VEHICLE_IDS = frozenset(CANONICAL_CLASSES.index(c) for c in VEHICLE_CLASSES)
+
+
+@dataclass
+class _Track:
+    uid: str
+    camera_id: str
+    track_id: int
+    vehicle_type: str
+    entry: datetime
+    last_seen: datetime
+    vote: PlateVote
+    reads: int = 0
+    last_read: float = float("-inf")
+    decided: Decision | None = None
+    status: str = "unknown"
+    exit: datetime | None = None
+    ocr_confidences: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class VehicleAnswer:
+    """One vehicle track's plate for ``/api/process``."""
+
+    track_id: int
+    vehicle_type: str
+    plate: str | None
+    confidence: float
+    status: str
+    ocr_confidence: float
+    ts: datetime
+
+    def to_legacy(self) -> dict[str, Any]:
+        """The seed's ``vehicles_detected[]`` item."""
+        return {"track_id": self.track_id, "type": self.vehicle_type, "plate": self.plate,
+                "confidence": self.confidence, "status": self.status,
+                "details": {"timestamp": self.ts.isoformat(),
+                            "ocr_confidence": self.ocr_confidence}}
+
+
+class AnprService:
+    """Plates for every vehicle track of every camera (a ``TrackService``)."""
+
+    name = "anpr"
+
+    def __init__(self, cfg: AnprConfig, engine: OcrEngine, emit: Callable[[Sequence[Event]], None],
+                 *, localiser: PlateLocaliser | None = None, lists: PlateLists | None = None,
+                 formats: tuple[PlateFormat, ...] | None = None) -> None:
+        self.cfg = cfg
+        self.engine = engine
+        self.emit = emit
+        self.localiser = localiser
+        self.lists = lists or PlateLists(cfg.allow, cfg.deny, cfg.fuzzy_distance)
+        self.formats = formats if formats is not None else tuple(
+            PlateFormat(f.name, f.template) for f in cfg.formats)
+        self.tracks: dict[tuple[str, int], _Track] = {}
+        self.dropped = 0
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[tuple[_Track, np.ndarray, Ticket] | None] = queue.Queue(
+            maxsize=cfg.queue_max)
+        self._workers: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Start the OCR workers."""
+        for i in range(self.cfg.workers):
+            t = threading.Thread(target=self._work, name=f"anpr-{i}", daemon=True)
+            t.start()
+            self._workers.append(t)
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Close every open vehicle row and stop the workers."""
+        with self._lock:
+            events = [self._close(t, t.last_seen) for t in self.tracks.values() if t.exit is None]
+            self.tracks.clear()
+        if events:
+            self.emit(events)
+        for _ in self._workers:
+            try:
+                self._queue.put(None, timeout=timeout)
+            except queue.Full:
+                break
+        for t in self._workers:
+            t.join(timeout)
+        self._workers.clear()
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until queued jobs are done (tests)."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return not self._queue.unfinished_tasks
+
+    def observe(self, image: np.ndarray, offset: tuple[int, int],
+                result: FrameResult) -> Ticket:
+        """Track vehicles, log entries and exits, queue plate reads; never blocks."""
+        cam, ts, now = result.camera_id, result.ts, result.ts.timestamp()
+        dets = result.detections
+        events: list[Event] = []
+        answers: list[VehicleAnswer] = []
+        jobs: list[tuple[_Track, np.ndarray]] = []
+        exits = {c.tracker_id for c in result.crossings if c.direction == "exit"}
+        with self._lock:
+            if dets.tracker_id is not None and dets.class_id is not None:
+                for i, track_id in enumerate(dets.tracker_id):
+                    if track_id < 0 or int(dets.class_id[i]) not in VEHICLE_IDS:
+                        continue
+                    key = (cam, int(track_id))
+                    t = self.tracks.get(key)
+                    if t is None:
+                        t = self.tracks[key] = _Track(
+                            str(uuid.uuid4()), cam, int(track_id),
+                            CANONICAL_CLASSES[int(dets.class_id[i])], ts, ts,
+                            PlateVote(self.cfg.min_votes, self.cfg.min_share))
+                        events.append(self._snapshot(t))
+                    t.last_seen = ts
+                    if t.exit is None and int(track_id) in exits:
+                        events.append(self._close(t, ts))
+                    if (t.decided is None and t.reads < self.cfg.max_reads_per_track
+                            and now - t.last_read >= self.cfg.read_interval_s):
+                        x1, y1, x2, y2 = (int(v) for v in dets.xyxy[i]
+                                          - np.array([*offset, *offset]))
+                        crop = image[max(0, y1):max(0, y2), max(0, x1):max(0, x2)]
+                        if crop.size:
+                            t.reads += 1
+                            t.last_read = now
+                            jobs.append((t, crop.copy()))
+                            continue
+                    answers.append(self._answer(t, ts))
+            gone = [k for k, t in self.tracks.items() if k[0] == cam and
+                    (ts - t.last_seen).total_seconds() > self.cfg.track_gone_s]
+            for k in gone:
+                t = self.tracks.pop(k)
+                if t.exit is None:
+                    events.append(self._close(t, t.last_seen))
+        if events:
+            self.emit(events)
+        ticket = Ticket(answers, pending=len(jobs))
+        for t, crop in jobs:
+            try:
+                self._queue.put_nowait((t, crop, ticket))
+            except queue.Full:
+                self.dropped += 1
+                metrics.ANPR_QUEUE_DROPPED.inc()
+                t.reads -= 1
+                ticket.add(self._answer(t, ts))
+                ticket.warning = "plate queue full; read skipped"
+                ticket.finish_one()
+        return ticket
+
+    def _answer(self, t: _Track, ts: datetime) -> VehicleAnswer:
+        best = t.decided or t.vote.best()
+        ocr = float(np.mean(t.ocr_confidences)) if t.ocr_confidences else 0.0
+        return VehicleAnswer(t.track_id, t.vehicle_type, best.plate if best else None,
+                             round(best.confidence, 4) if best else 0.0, t.status,
+                             round(ocr, 4), ts)
+
+    def _snapshot(self, t: _Track) -> VehicleSeen:
+        d = t.decided
+        return VehicleSeen(camera_id=t.camera_id, ts=t.last_seen, vehicle_uid=t.uid,
+                           tracker_id=t.track_id, vehicle_type=t.vehicle_type,
+                           entry_time=t.entry, exit_time=t.exit,
+                           plate_number=d.plate if d else None,
+                           ocr_confidence=round(float(np.mean(t.ocr_confidences)), 4)
+                           if d and t.ocr_confidences else None,
+                           status=t.status)  # type: ignore[arg-type]
+
+    def _close(self, t: _Track, at: datetime) -> VehicleSeen:
+        """Exit: decide from what was read (best effort) and log the exit time."""
+        if t.decided is None:
+            best = t.vote.best()
+            if best is not None:
+                self._decide(t, best)
+        t.exit = at
+        return self._snapshot(t)
+
+    def _decide(self, t: _Track, d: Decision) -> None:
+        t.decided = d
+        t.status = self.lists.status(d.plate)
+        metrics.ANPR_DECIDED.labels(t.status).inc()
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                t, crop, ticket = item
+                try:
+                    self._read(t, crop)
+                except Exception:
+                    log.exception("plate read failed on %s track %d", t.camera_id, t.track_id)
+                ticket.add(self._answer(t, t.last_seen))
+                ticket.finish_one()
+            finally:
+                self._queue.task_done()
+
+    def _read(self, t: _Track, vehicle: np.ndarray) -> None:
+        t0 = time.perf_counter()
+        if self.localiser is not None:
+            found = self.localiser.crop(vehicle)
+            if found is None:
+                return
+            plate = found[0]
+        else:
+            plate = lower_part(vehicle)
+        if plate.shape[0] < self.cfg.min_plate_px or sharpness(plate) < self.cfg.min_sharpness:
+            return
+        text = self.engine.read(plate)
+        metrics.ANPR_READS.labels(self.engine.name).inc()
+        metrics.ANPR_READ_SECONDS.labels(self.engine.name).observe(time.perf_counter() - t0)
+        fixed = correct(text.text, self.formats, self.cfg.generic_fallback)
+        if fixed is None:
+            return
+        events: list[Event] = [PlateRead(
+            camera_id=t.camera_id, vehicle_uid=t.uid, tracker_id=t.track_id,
+            plate_text=fixed[0], raw_text=text.raw, confidence=text.confidence,
+            engine=self.engine.name)]
+        with self._lock:
+            t.ocr_confidences.append(text.confidence)
+            decision = t.vote.add(Read(fixed[0], text.confidence, float(plate.shape[0])))
+            if decision is not None and t.decided is None:
+                self._decide(t, decision)
+                events.append(self._snapshot(t))
+        self.emit(events)
+
+
+def build_anpr_service(settings: Settings, emit: Callable[[Sequence[Event]], None]
+                       ) -> AnprService:
+    """The ANPR service the settings ask for (lists from the config and ``plate_lists``)."""
+    from pathlib import Path
+
+    from edge.store.queries import StoreReader
+
+    cfg = settings.anpr
+    rows = StoreReader(settings.storage.path).rows("SELECT plate, list FROM plate_lists")
+    lists = PlateLists([*cfg.allow, *(r["plate"] for r in rows if r["list"] == "allow")],
+                       [*cfg.deny, *(r["plate"] for r in rows if r["list"] == "deny")],
+                       cfg.fuzzy_distance)
+    localiser = None
+    if cfg.localiser == "platedet":
+        model = Path(settings.models_dir) / "platedet.onnx"
+        localiser = PlateLocaliser(model if model.exists() else None)
+    return AnprService(cfg, make_engine(cfg.engine), emit, localiser=localiser, lists=lists)

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Plate reading accuracy and latency on ../shared/data/anpr, per engine x localiser.
+
+Full car photos go through a localiser (``platedet`` model, or ``text``: the OCR engine's own
+text detector on the whole photo) and then OCR; cropped plates go straight to OCR. A read
+counts when, after normalisation and the configured format correction, it equals the label
+exactly. Nothing is tuned per file.
+
+Example:
+    python scripts/eval_anpr.py --data ../shared/data/anpr --engines rapidocr easyocr \\
+        --localisers platedet text [--limit 50] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+
+from edge.anpr.formats import INDIA, correct
+from edge.anpr.localise import PlateLocaliser
+from edge.anpr.ocr import make_engine
+
+
+def load(data: Path, limit: int | None) -> list[dict[str, str]]:
+    """Rows of labels.csv (a fixed-seed sample of ``limit`` per kind when given)."""
+    path = data / "labels.csv"
+    if not path.exists():
+        raise SystemExit(f"eval_anpr: {path}: no such file")
+    rows = list(csv.DictReader(path.open()))
+    if limit:
+        random.Random(0).shuffle(rows)
+        by_kind: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for r in rows:
+            if len(by_kind[r["kind"]]) < limit:
+                by_kind[r["kind"]].append(r)
+        rows = [r for v in by_kind.values() for r in v]
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every engine x localiser and print the table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=Path("../shared/data/anpr"))
+    ap.add_argument("--engines", nargs="+", default=["rapidocr", "easyocr"])
+    ap.add_argument("--localisers", nargs="+", default=["platedet", "text"])
+    ap.add_argument("--limit", type=int, default=None, help="sample this many per kind")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    rows = load(args.data, args.limit)
+    platedet = PlateLocaliser()
+    table = []
+    for engine_name in args.engines:
+        engine = make_engine(engine_name)
+        for loc in args.localisers:
+            stats: dict[tuple[str, str], list[tuple[bool, float]]] = defaultdict(list)
+            for r in rows:
+                img = cv2.imread(str(args.data / r["file"]))
+                if img is None:
+                    raise SystemExit(f"eval_anpr: {r['file']}: not readable")
+                full = r["kind"] == "full_image"
+                if not full and loc != args.localisers[0]:
+                    continue  # crops need no localiser: measured once per engine
+                t0 = time.perf_counter()
+                text = ""
+                if full and loc == "platedet":
+                    found = platedet.crop(img)
+                    text = engine.read(found[0]).text if found else ""
+                else:
+                    text = engine.read(img).text
+                fixed = correct(text, INDIA)
+                ms = (time.perf_counter() - t0) * 1000
+                ok = fixed is not None and fixed[0] == r["plate_text"]
+                stats[("full" if full else "crop", r["region"])].append((ok, ms))
+            for (kind, region), res in sorted(stats.items()):
+                table.append({"engine": engine_name,
+                              "localiser": loc if kind == "full" else "(crop)",
+                              "kind": kind, "region": region, "n": len(res),
+                              "exact": sum(ok for ok, _ in res),
+                              "accuracy": round(sum(ok for ok, _ in res) / len(res), 3),
+                              "median_ms": round(statistics.median(ms for _, ms in res))})
+    if args.json:
+        print(json.dumps(table, indent=2))
+        return 0
+    print("| engine | localiser | images | region | exact | accuracy | median ms |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for t in table:
+        print(f"| {t['engine']} | {t['localiser']} | {t['kind']} | {t['region']} | "
+              f"{t['exact']}/{t['n']} | {t['accuracy']:.1%} | {t['median_ms']} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
