@@ -41,4 +41,8 @@ if ! pip install -q dlib-bin face-recognition-models 'setuptools<81' \
    || ! pip install -q --no-deps face-recognition; then
   echo "WARNING: face engine not installed; the local identity backend is unavailable" >&2
 fi
+# Plate localiser: platedet pins an old onnxruntime; its model runs on ours.
+pip install -q --no-deps 'platedet==0.0.2'
+# Keep OpenCV's two wheels on the same 4.x (EasyOCR pulls the headless one).
+pip install -q 'opencv-python==4.13.0.92' 'opencv-python-headless==4.13.0.92'
 echo "venv ready: $VENV"
