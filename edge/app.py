@@ -37,8 +37,12 @@ from edge.pipeline.step import CameraPipeline, FrameResult, SiteOccupancy
 from edge.store.queries import StoreReader
 from edge.store.writer import StoreWriter
 from edge.telemetry import metrics
+from edge.telemetry.notify import Watchdog, notify, progress_check, watchdog_interval
 
 log = logging.getLogger(__name__)
+
+STALL_S = 30.0
+"""A loop, writer or supervisor without progress this long withholds the watchdog ping."""
 
 
 @dataclass
@@ -75,6 +79,7 @@ class App:
         self.routes: list[ModelRoute] = []
         self.services: list[TrackService] = []
         self.sync: Any = None
+        self.watchdog: Watchdog | None = None
         self.loop: InferenceLoop | None = None
         self.api: ApiServer | None = None
         self.api_services = ApiServices(
@@ -146,6 +151,31 @@ class App:
             batch_size=s.inference.batch_size, idle_sleep_s=s.inference.idle_sleep_ms / 1000,
             stats=self.stats, on_result=self.on_result, services=self.services)
         self.loop.start()
+        self._start_watchdog()
+
+    def _start_watchdog(self) -> None:
+        """Tell systemd we are up; ping its watchdog only while everything makes progress."""
+        notify("READY=1")
+        notify(f"STATUS={self.summary()}")
+        interval = watchdog_interval()
+        if interval is None:
+            return
+        loop, writer, sup = self.loop, self.writer, self.supervisor
+        checks = {
+            "inference loop": progress_check(lambda: loop.last_progress, STALL_S),  # type: ignore[union-attr]
+            "store writer": progress_check(lambda: writer.last_progress, STALL_S),
+        }
+        if self.cameras and sup is not None:
+            checks["camera supervisor"] = progress_check(lambda: sup.last_progress, STALL_S)
+        self.watchdog = Watchdog(checks, self.summary, interval)
+        self.watchdog.start()
+
+    def summary(self) -> str:
+        """One line for systemd's STATUS: cameras up, frames, site occupancy."""
+        up = sum(c.health.up for c in self.cameras.values())
+        frames = self.loop.frames_processed if self.loop else 0
+        return (f"{up}/{len(self.cameras)} cameras up, {frames} frames, "
+                f"site occupancy {self.site.value}")
 
     def _build_services(self) -> list[TrackService]:
         """Identity and ANPR, when enabled (imported only then: they pull heavy libraries)."""
@@ -191,6 +221,9 @@ class App:
     def stop(self) -> None:
         """Stop the loop, then the cameras, then flush and close the store."""
         t0 = time.monotonic()
+        notify("STOPPING=1")
+        if self.watchdog is not None:
+            self.watchdog.stop()
         if self.loop is not None:
             self.loop.stop(timeout=3.0)
         for service in self.services:

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Install what the test suite needs from Debian, so no test skips for want of a service:
 #   GStreamer RTSP server + python3-gi (a real RTSP camera on loopback for capture tests),
-#   mosquitto (a real MQTT broker the sync tests start on loopback).
+#   mosquitto (a real MQTT broker the sync tests start on loopback),
+#   systemd (systemd-analyze verify/security on the unit), prometheus (promtool, and a real
+#   Prometheus the metrics test starts on loopback).
 # Idempotent; needs root (or sudo) only when something is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBS=(gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base
       gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad
-      mosquitto)
+      mosquitto systemd prometheus)
 
 missing=()
 for p in "${DEBS[@]}"; do
@@ -32,9 +34,13 @@ for element in ("x264enc", "rtph264pay", "videotestsrc", "decodebin"):
     assert Gst.ElementFactory.find(element), f"GStreamer element {element} missing"
 PY
 # The tests start their own brokers; the Debian service would hold port 1883 for nothing.
-if command -v systemctl >/dev/null && systemctl is-active --quiet mosquitto 2>/dev/null; then
-  systemctl stop mosquitto || true
-fi
-test -x /usr/sbin/mosquitto || { echo "mosquitto missing" >&2; exit 1; }
+for svc in mosquitto prometheus; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl stop "$svc" || true
+  fi
+done
+for tool in /usr/sbin/mosquitto /usr/bin/promtool /usr/bin/prometheus /usr/bin/systemd-analyze; do
+  test -x "$tool" || { echo "$tool missing" >&2; exit 1; }
+done
 .venv/bin/python -c 'import cv2; assert cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG), "OpenCV lacks FFmpeg"'
 echo "test services ready"
