@@ -35,6 +35,7 @@ from edge.pipeline.single import SingleFrameProcessor
 from edge.pipeline.stats import CameraStats, ProcessSampler, ServiceTally
 from edge.pipeline.step import CameraPipeline, FrameResult, SiteOccupancy
 from edge.store.queries import StoreReader
+from edge.store.retention import RetentionJob
 from edge.store.writer import StoreWriter
 from edge.telemetry import metrics
 from edge.telemetry.notify import Watchdog, notify, progress_check, watchdog_interval
@@ -80,6 +81,7 @@ class App:
         self.services: list[TrackService] = []
         self.sync: Any = None
         self.watchdog: Watchdog | None = None
+        self.retention: RetentionJob | None = None
         self.loop: InferenceLoop | None = None
         self.api: ApiServer | None = None
         self.api_services = ApiServices(
@@ -102,6 +104,8 @@ class App:
         s = self.settings
         self.started_at = time.monotonic()
         self.writer.start()
+        self.retention = RetentionJob(self.writer.call, s.storage.retention_days)
+        self.retention.start()
         if s.sync.enabled:
             from edge.sync.worker import SyncService
 
@@ -238,6 +242,8 @@ class App:
             self.writer.submit_many(stats.flush())
         if self.sync is not None:
             self.sync.stop(timeout=1.0)  # unsent rows wait in the outbox for the next start
+        if self.retention is not None:
+            self.retention.stop()
         self.writer.stop(timeout=max(0.5, 4.5 - (time.monotonic() - t0)))
         log.info("stopped in %.2fs; %d events committed", time.monotonic() - t0,
                  self.writer.committed)

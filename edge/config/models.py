@@ -175,6 +175,30 @@ class StorageConfig(Strict):
     batch_max: int = Field(500, ge=1, le=100_000)
     flush_interval_ms: float = Field(200.0, gt=0, le=60_000)
     queue_max: int = Field(100_000, ge=100)
+    retention_days: dict[str, float] = Field(default_factory=lambda: dict(RETENTION_DEFAULTS))
+    """Days to keep rows, per table; a table left out keeps its rows for ever. Applied at start
+    and then daily, followed by an incremental vacuum."""
+    min_free_disk_mb: float = Field(500.0, ge=0)
+    """Below this much free space, files (face crops) are no longer written; events always
+    are."""
+
+    @field_validator("retention_days")
+    @classmethod
+    def _known_tables(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(RETENTION_DEFAULTS))
+        if unknown:
+            raise ValueError(f"no retention for table(s) {unknown}; tables are "
+                             f"{sorted(RETENTION_DEFAULTS)}")
+        bad = sorted(k for k, d in v.items() if d <= 0)
+        if bad:
+            raise ValueError(f"retention must be more than 0 days: {bad}")
+        return v
+
+
+RETENTION_DEFAULTS: dict[str, float] = {
+    "occupancy_logs": 90, "system_metrics": 30, "line_crossings": 365, "identity_events": 90,
+    "plate_reads": 90, "vehicle_logs": 365, "attendance_records": 730,
+}
 
 
 class VirtualCameraConfig(Strict):

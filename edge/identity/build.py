@@ -24,6 +24,7 @@ from edge.identity.rekognition import BackendUnavailable, RekognitionBackend
 from edge.identity.service import CameraRole, IdentityService
 from edge.pipeline.stats import ServiceTally
 from edge.store.queries import StoreReader
+from edge.store.retention import DiskGuard
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +87,14 @@ def camera_roles(settings: Settings) -> dict[str, CameraRole]:
     return roles
 
 
-def crop_saver(root: Path) -> Callable[[str, int, datetime, np.ndarray], None]:
-    """Writes face crops as ``root/YYYY-MM-DD/camera_track_HHMMSS.jpg`` (biometric data)."""
+def crop_saver(root: Path, guard: DiskGuard | None = None
+               ) -> Callable[[str, int, datetime, np.ndarray], None]:
+    """Writes face crops as ``root/YYYY-MM-DD/camera_track_HHMMSS.jpg`` (biometric data),
+    unless the disk guard says the disk is nearly full."""
 
     def save(camera_id: str, track_id: int, ts: datetime, crop: np.ndarray) -> None:
+        if guard is not None and not guard.room_for_files():
+            return
         folder = root / ts.strftime("%Y-%m-%d")
         folder.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(folder / f"{camera_id}_{track_id}_{ts.strftime('%H%M%S')}.jpg"), crop)
@@ -142,7 +147,7 @@ def build_identity_service(settings: Settings, emit: Callable[[Sequence[Event]],
     if cfg.store_face_crops:
         root = Path(cfg.crops_dir)
         prune_crops(root, cfg.crop_retention_days)
-        saver = crop_saver(root)
+        saver = crop_saver(root, DiskGuard(root, settings.storage.min_free_disk_mb))
     service = IdentityService(cfg, gate, backend, emit, attendance=book,
                               cameras=camera_roles(settings), save_crop=saver, tally=tally,
                               price_per_call_usd=cfg.rekognition.price_per_call_usd)

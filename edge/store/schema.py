@@ -230,6 +230,9 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=10.0, isolation_level=None,
                                check_same_thread=False)
+        # Takes effect only on a new, empty database (before WAL and the first table): lets
+        # retention give space back in small steps (PRAGMA incremental_vacuum).
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=10000")

@@ -110,6 +110,13 @@ SYNC_PUBLISH_SECONDS = Histogram(
     "edge_sync_publish_seconds", "Time from publish to acknowledgement of a batch", ["sink"],
     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0))
 
+# retention and disk
+RETENTION_DELETED = Counter("edge_retention_deleted_rows_total",
+                            "Rows deleted by retention", ["table"])
+DISK_FREE = Gauge("edge_disk_free_bytes", "Free space on the store's file system")
+DISK_GUARD_SKIPPED = Counter("edge_disk_guard_skipped_files_total",
+                             "Files (face crops) not written because the disk is nearly full")
+
 # process
 PROCESS_CPU = Gauge("edge_process_cpu_percent", "CPU use of the daemon (100 = one core)")
 
