@@ -42,6 +42,8 @@ eval: models media
 	$(BIN)/python scripts/eval_faces.py --data $(DATA)/faces
 	$(BIN)/python scripts/eval_identity_policy.py --config $(CONFIG) \
 	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt
+	$(BIN)/python scripts/eval_anpr.py --data $(DATA)/anpr --engines rapidocr easyocr \
+	  --localisers platedet text
 
 bench: models media
 	$(BIN)/python scripts/bench.py --config $(CONFIG) --frames 200 --cameras 1 2 4

@@ -79,7 +79,9 @@ def main(argv: list[str] | None = None) -> int:
                 fixed = correct(text, INDIA)
                 ms = (time.perf_counter() - t0) * 1000
                 ok = fixed is not None and fixed[0] == r["plate_text"]
-                stats[("full" if full else "crop", r["region"])].append((ok, ms))
+                kind = "full" if full else "crop"
+                stats[(kind, r["region"].split("-")[0])].append((ok, ms))
+                stats[(kind, "all")].append((ok, ms))
             for (kind, region), res in sorted(stats.items()):
                 table.append({"engine": engine_name,
                               "localiser": loc if kind == "full" else "(crop)",
