@@ -9,6 +9,7 @@ import cv2
 import typer
 
 from edge.capture.camera import is_file_source, open_capture
+from edge.cli.camera_edit import camera_add, camera_list, camera_remove, camera_set
 from edge.config import CameraConfig, ConfigError, load_settings
 
 camera_app = typer.Typer(help="Check cameras and place lines.", no_args_is_help=True)
@@ -90,3 +91,10 @@ def camera_snapshot(target: str = typer.Argument(..., help="Camera id in the con
         typer.echo(f"FAIL cannot write {output}", err=True)
         raise typer.Exit(1)
     typer.echo(f"wrote {output} ({image.shape[1]}x{image.shape[0]}, {len(cam.lines)} lines)")
+
+
+# Config edits live in their own module; they are commands of the same group.
+camera_app.command("add")(camera_add)
+camera_app.command("list")(camera_list)
+camera_app.command("remove")(camera_remove)
+camera_app.command("set")(camera_set)

@@ -1,0 +1,163 @@
+"""``edge camera add|list|remove|set`` and ``edge line add|list|remove``: config edits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from edge.cli.config_edit import ConfigEditError, edit_config, find
+
+line_app = typer.Typer(help="Counting lines of a camera.", no_args_is_help=True)
+
+ConfigOpt = typer.Option(Path("config/cameras.yaml"), "--config", "-c",
+                         help="Path to cameras.yaml.")
+
+SETTABLE = {"url", "name", "substream_url", "enabled", "transport", "fps_cap",
+            "open_timeout_s", "read_timeout_s", "attendance_point", "loop"}
+
+
+def _apply(config: Path, change: Any) -> None:
+    try:
+        typer.echo(edit_config(config, change))
+    except ConfigEditError as exc:
+        typer.echo(f"edge: not changed: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _value(raw: str) -> Any:
+    """YAML scalar from the command line (``true``, ``12.5``, ``tcp``)."""
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe").load(raw)
+
+
+def camera_add(camera_id: str = typer.Argument(..., help="New camera id."),
+               url: str = typer.Option(..., help="rtsp://... or a video file."),
+               name: str = typer.Option("", help="Display name."),
+               config: Path = ConfigOpt) -> None:
+    """Add a camera (validated before the file is written; comments are kept).
+
+    Example: edge camera add dock2 --url rtsp://10.0.0.12/stream1 --name "Dock 2"
+    """
+    def change(doc: Any) -> str:
+        cams = doc.setdefault("cameras", [])
+        if any(str(c.get("id")) == camera_id for c in cams):
+            raise ConfigEditError(f"camera {camera_id!r} exists; use `edge camera set`")
+        entry: dict[str, Any] = {"id": camera_id, "url": url}
+        if name:
+            entry["name"] = name
+        cams.append(entry)
+        return f"added camera {camera_id}"
+
+    _apply(config, change)
+
+
+def camera_list(config: Path = ConfigOpt) -> None:
+    """List cameras: id, state, lines, URL (credentials in URLs are masked).
+
+    Example: edge camera list
+    """
+    import re
+
+    from edge.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        typer.echo("\n".join(exc.errors), err=True)
+        raise typer.Exit(1) from None
+    for cam in settings.cameras:
+        url = re.sub(r"//[^/@]*@", "//***@", cam.url)
+        typer.echo(f"{cam.id:<14} {'on' if cam.enabled else 'off':<4} "
+                   f"{len(cam.lines)} line(s)  {url}")
+    if not settings.cameras:
+        typer.echo("no cameras")
+
+
+def camera_remove(camera_id: str, config: Path = ConfigOpt) -> None:
+    """Remove a camera and its lines (models that name it must be changed first).
+
+    Example: edge camera remove dock2
+    """
+    def change(doc: Any) -> str:
+        cams = doc.get("cameras") or []
+        cams.remove(find(cams, camera_id, "camera"))
+        return f"removed camera {camera_id}"
+
+    _apply(config, change)
+
+
+def camera_set(camera_id: str, key: str = typer.Argument(..., help=", ".join(sorted(SETTABLE))),
+               value: str = typer.Argument(..., help="YAML value: true, 12.5, tcp ..."),
+               config: Path = ConfigOpt) -> None:
+    """Change one setting of a camera.
+
+    Example: edge camera set dock2 fps_cap 10
+    """
+    if key not in SETTABLE:
+        typer.echo(f"edge: {key!r} cannot be set here; one of {sorted(SETTABLE)}", err=True)
+        raise typer.Exit(2)
+
+    def change(doc: Any) -> str:
+        find(doc.get("cameras") or [], camera_id, "camera")[key] = _value(value)
+        return f"{camera_id}.{key} = {value}"
+
+    _apply(config, change)
+
+
+@line_app.command("add")
+def line_add(camera_id: str, line_id: str,
+             start: tuple[int, int] = typer.Option(..., help="x y of the start point."),
+             end: tuple[int, int] = typer.Option(..., help="x y of the end point."),
+             in_side: str = typer.Option("right", help="left or right of start->end."),
+             config: Path = ConfigOpt) -> None:
+    """Add a counting line to a camera (check it with `edge camera snapshot`).
+
+    Example: edge line add dock2 door --start 0 400 --end 1280 400 --in-side right
+    """
+    def change(doc: Any) -> str:
+        lines = find(doc.get("cameras") or [], camera_id, "camera").setdefault("lines", [])
+        if any(str(ln.get("id")) == line_id for ln in lines):
+            raise ConfigEditError(f"camera {camera_id!r} already has a line {line_id!r}")
+        lines.append({"id": line_id, "start": list(start), "end": list(end),
+                      "in_side": in_side})
+        return f"added line {line_id} to {camera_id}"
+
+    _apply(config, change)
+
+
+@line_app.command("list")
+def line_list(camera_id: str, config: Path = ConfigOpt) -> None:
+    """List a camera's lines.
+
+    Example: edge line list dock2
+    """
+    from edge.config import ConfigError, load_settings
+
+    try:
+        cam = load_settings(config).camera(camera_id)
+    except (ConfigError, KeyError) as exc:
+        msg = "\n".join(exc.errors) if isinstance(exc, ConfigError) else str(exc.args[0])
+        typer.echo(f"edge: {msg}", err=True)
+        raise typer.Exit(1) from None
+    for ln in cam.lines:
+        typer.echo(f"{ln.id:<12} {list(ln.start)} -> {list(ln.end)}  in: {ln.in_side}  "
+                   f"classes: {','.join(ln.classes)}")
+    if not cam.lines:
+        typer.echo("no lines")
+
+
+@line_app.command("remove")
+def line_remove(camera_id: str, line_id: str, config: Path = ConfigOpt) -> None:
+    """Remove a line from a camera.
+
+    Example: edge line remove dock2 door
+    """
+    def change(doc: Any) -> str:
+        lines = find(doc.get("cameras") or [], camera_id, "camera").get("lines") or []
+        lines.remove(find(lines, line_id, "line"))
+        return f"removed line {line_id} from {camera_id}"
+
+    _apply(config, change)
