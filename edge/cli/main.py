@@ -13,6 +13,8 @@ import typer
 
 from edge.cli.camera import camera_app
 from edge.cli.camera_edit import line_app
+from edge.cli.db import db_app
+from edge.cli.doctor import doctor
 from edge.cli.employee import employee_app
 from edge.cli.plates import plates_app
 from edge.cli.sync import sync_app
@@ -28,6 +30,8 @@ app.add_typer(model_app, name="model")
 app.add_typer(media_app, name="media")
 app.add_typer(camera_app, name="camera")
 app.add_typer(line_app, name="line")
+app.add_typer(db_app, name="db")
+app.command("doctor")(doctor)
 app.add_typer(employee_app, name="employee")
 app.add_typer(sync_app, name="sync")
 app.add_typer(plates_app, name="plates")

@@ -1,0 +1,168 @@
+"""``edge doctor``: everything an installer checks before walking away, one line each."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+
+from edge.config import ConfigError, Settings, load_settings
+
+Check = tuple[str, bool, str]
+
+
+def _python() -> list[Check]:
+    ok = sys.version_info >= (3, 10)
+    return [("python", ok, f"{platform.python_version()} ({sys.executable})")]
+
+
+def _device(settings: Settings) -> list[Check]:
+    from edge.detect.detector import pick_device
+
+    try:
+        import torch
+    except ImportError:
+        return [("torch", False, "not installed")]
+    kind = "Jetson" if Path("/etc/nv_tegra_release").exists() else (
+        "CUDA" if torch.cuda.is_available() else "CPU")
+    detail = f"torch {torch.__version__}, {kind}, device {pick_device(settings.inference.device)}"
+    if torch.cuda.is_available():
+        detail += f" ({torch.cuda.get_device_name(0)})"
+    return [("torch and device", True, detail)]
+
+
+def _models(settings: Settings) -> list[Check]:
+    import numpy as np
+
+    from edge.detect.detector import Detector
+
+    out = []
+    for m in settings.models:
+        try:
+            det = Detector(m, Path(settings.models_dir), settings.inference.device,
+                           settings.inference.threads)
+            det.warmup()
+            t0 = time.perf_counter()
+            det.predict([np.zeros((480, 640, 3), np.uint8)])
+            out.append((f"model {m.name}", True, f"{det.format}, one inference "
+                        f"{(time.perf_counter() - t0) * 1000:.0f} ms"))
+        except Exception as exc:
+            out.append((f"model {m.name}", False, str(exc)[:200]))
+    return out
+
+
+def _cameras(settings: Settings) -> list[Check]:
+    from edge.capture.camera import open_capture
+
+    out = []
+    for cam in settings.cameras:
+        if not cam.enabled:
+            continue
+        t0 = time.monotonic()
+        try:
+            cap = open_capture(cam.substream_url or cam.url, open_timeout_s=cam.open_timeout_s,
+                               read_timeout_s=cam.read_timeout_s, transport=cam.transport)
+            ok, img = cap.read() if cap.isOpened() else (False, None)
+            cap.release()
+        except Exception as exc:
+            ok, img = False, None
+            out.append((f"camera {cam.id}", False, str(exc)[:200]))
+            continue
+        out.append((f"camera {cam.id}", bool(ok), f"{img.shape[1]}x{img.shape[0]} after "
+                    f"{(time.monotonic() - t0) * 1000:.0f} ms" if ok else "no frame"))
+    return out
+
+
+def _aws(settings: Settings) -> list[Check]:
+    if not settings.identity.enabled or settings.identity.backend != "rekognition":
+        return [("aws", True, "not used (identity backend is local or off)")]
+    try:
+        import boto3
+
+        if boto3.Session().get_credentials() is None:
+            return [("aws credentials", False, "none found (environment or instance role)")]
+        from edge.identity.rekognition import RekognitionBackend
+
+        RekognitionBackend(settings.identity.rekognition).ensure_collection()
+        return [("aws", True, f"collection {settings.identity.rekognition.collection_id}")]
+    except Exception as exc:
+        return [("aws", False, str(exc)[:200])]
+
+
+def _sinks(settings: Settings) -> list[Check]:
+    from urllib.parse import urlparse
+
+    targets = []
+    if settings.sync.enabled and settings.sync.mqtt:
+        targets.append(("mqtt", settings.sync.mqtt.host, settings.sync.mqtt.port))
+    if settings.sync.enabled and settings.sync.http:
+        u = urlparse(settings.sync.http.url)
+        targets.append(("http", u.hostname or "", u.port or (443 if u.scheme == "https"
+                                                           else 80)))
+    if not targets:
+        return [("sync", True, "not enabled")]
+    out = []
+    for kind, host, port in targets:
+        try:
+            socket.create_connection((host, port), timeout=3).close()
+            out.append((f"sink {kind}", True, f"{host}:{port} reachable"))
+        except OSError as exc:
+            out.append((f"sink {kind}", False, f"{host}:{port}: {exc}"))
+    return out
+
+
+def _disk(settings: Settings) -> list[Check]:
+    from edge.store.retention import DiskGuard
+
+    free = DiskGuard(settings.storage.path, settings.storage.min_free_disk_mb).free_mb()
+    ok = free >= settings.storage.min_free_disk_mb
+    return [("disk", ok, f"{free / 1024:.1f} GB free where {settings.storage.path} lives")]
+
+
+def _clock() -> list[Check]:
+    if shutil.which("timedatectl"):
+        res = subprocess.run(["timedatectl", "show", "-p", "NTPSynchronized", "--value"],
+                             capture_output=True, text=True, timeout=5)
+        if res.returncode == 0 and res.stdout.strip():
+            synced = res.stdout.strip() == "yes"
+            return [("clock", synced, "NTP synchronised" if synced else "NOT synchronised")]
+    if Path("/run/systemd/timesync/synchronized").exists():
+        return [("clock", True, "systemd-timesyncd synchronised")]
+    return [("clock", False, "cannot tell whether the clock is synchronised (no timedatectl)")]
+
+
+def doctor(config: Path = typer.Option(Path("config/cameras.yaml"), "--config", "-c"),
+           skip_cameras: bool = typer.Option(False, help="Do not open the cameras.")) -> None:
+    """Check python, torch and device, models (one timed inference), cameras, AWS, sinks,
+    disk and clock; exit 1 when anything fails.
+
+    Example: edge doctor -c /etc/edge/cameras.yaml
+    """
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        typer.echo("FAIL config\n" + "\n".join(exc.errors))
+        raise typer.Exit(1) from None
+    typer.echo(f"OK   config: {config} ({len(settings.cameras)} cameras, "
+               f"{len(settings.models)} models)")
+    steps: list[Callable[[], list[Check]]] = [
+        _python, lambda: _device(settings), lambda: _models(settings),
+        (lambda: []) if skip_cameras else (lambda: _cameras(settings)),
+        lambda: _aws(settings), lambda: _sinks(settings), lambda: _disk(settings), _clock]
+    failed = False
+    for step in steps:
+        for name, ok, detail in step():
+            typer.echo(f"{'OK  ' if ok else 'FAIL'} {name}: {detail}")
+            failed |= not ok
+    if os.geteuid() == 0:
+        typer.echo("note: running as root; the service runs as the `edge` user")
+    if failed:
+        raise typer.Exit(1)
