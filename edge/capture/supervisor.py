@@ -51,7 +51,7 @@ class CaptureSupervisor:
         """Update metrics and restart what needs it; return the ids restarted."""
         restarted = []
         now = time.monotonic()
-        for cam_id, cam in self.cameras.items():
+        for cam_id, cam in list(self.cameras.items()):  # a reload may change the dict
             h = cam.health
             age = h.seconds_since_frame()
             if age is not None:

@@ -201,8 +201,10 @@ def run(
         logging.getLogger("edge").info("signal %d: stopping", signum)
         stop.set()
 
+    reload_wanted = threading.Event()
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGHUP, lambda *_: reload_wanted.set())
     try:
         daemon.start()
     except Exception as exc:
@@ -213,6 +215,9 @@ def run(
     while not stop.is_set():
         if daemon.wait_finished(0.2):
             break
+        if reload_wanted.is_set():
+            reload_wanted.clear()
+            _reload(daemon, config)
         if status_every and time.monotonic() >= next_status:
             for line in daemon.status_lines():
                 typer.echo(line)
@@ -220,6 +225,23 @@ def run(
     daemon.stop()
     for line in daemon.status_lines():
         typer.echo(line)
+
+
+def _reload(daemon: object, config: Path) -> None:
+    """SIGHUP: re-read the YAML; a bad file is reported and the running config kept."""
+    from edge.reload import reload_settings
+
+    log = logging.getLogger("edge.reload")
+    try:
+        new = load_settings(config)
+    except ConfigError as exc:
+        for line in exc.errors:
+            log.error("reload refused, running config kept: %s", line)
+        return
+    try:
+        reload_settings(daemon, new)  # type: ignore[arg-type]
+    except RuntimeError as exc:
+        log.error("reload failed: %s", exc)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ go to the store writer; the loop never waits on I/O.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -79,6 +80,7 @@ class InferenceLoop:
         self._next = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._pending: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self.finished = threading.Event()
 
     def start(self) -> None:
@@ -96,6 +98,30 @@ class InferenceLoop:
     def alive(self) -> bool:
         """Whether the loop thread is running."""
         return self._thread is not None and self._thread.is_alive()
+
+    def call_between_passes(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the loop thread before its next pass (config reloads change cameras
+        and pipelines there, so no pass ever sees half a change)."""
+        self._pending.put(fn)
+
+    def sync_cameras(self) -> None:
+        """Take the camera dict's current members (after cameras were added or removed)."""
+        self._order = list(self.cameras)
+        self._next = 0
+        for cam_id in list(self.pipelines):
+            if cam_id not in self.cameras:
+                del self.pipelines[cam_id]
+
+    def _run_pending(self) -> None:
+        while True:
+            try:
+                fn = self._pending.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                fn()
+            except Exception:
+                log.exception("change between passes failed")
 
     def take_batch(self) -> list[Frame]:
         """Newest unseen frame of up to ``batch_size`` cameras, fairly rotated."""
@@ -121,6 +147,7 @@ class InferenceLoop:
         log.info("inference loop: %d cameras, batch %d", len(self.cameras), self.batch_size)
         while not self._stop.is_set():
             self.last_progress = time.monotonic()
+            self._run_pending()
             frames = self.take_batch()
             if not frames:
                 if self._all_finished():

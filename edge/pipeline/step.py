@@ -17,7 +17,7 @@ import supervision as sv
 from trackers import ByteTrackTracker
 
 from edge.analytics.lines import LineCounter, LineCrossing, Occupancy
-from edge.config.models import CANONICAL_CLASSES, CameraConfig, TrackingConfig
+from edge.config.models import CANONICAL_CLASSES, CameraConfig, LineConfig, TrackingConfig
 from edge.events import Crossing, Event, OccupancyChanged
 from edge.telemetry import metrics
 
@@ -105,14 +105,22 @@ class CameraPipeline:
         )
         # The tracker keeps a lost id for lost_track_buffer * frame_rate / 30 frames; the line
         # zones remember a track's side just as long.
-        memory = max(1, int(tracking.lost_track_buffer * frame_rate / 30.0)) + 1
-        self.counters = [LineCounter(line, memory_frames=memory) for line in camera.lines]
-        self._occupancy_lines = {line.id for line in camera.lines if line.counts_occupancy}
+        self._memory = max(1, int(tracking.lost_track_buffer * frame_rate / 30.0)) + 1
+        self.counters: list[LineCounter] = []
+        self._occupancy_lines: set[str] = set()
+        self.set_lines(camera.lines)
         self.occupancy = Occupancy()
         self.heartbeat_s = heartbeat_s
         self._last_occupancy_log = 0.0
         self._last_counts: tuple[int, int, int] | None = None
         self.last_result: FrameResult | None = None
+
+    def set_lines(self, lines: list[LineConfig]) -> None:
+        """Use these lines from now on; unchanged lines keep their counts and track state."""
+        kept = {c.config.id: c for c in self.counters}
+        self.counters = [kept[ln.id] if ln.id in kept and kept[ln.id].config == ln
+                         else LineCounter(ln, memory_frames=self._memory) for ln in lines]
+        self._occupancy_lines = {ln.id for ln in lines if ln.counts_occupancy}
 
     def process(self, seq: int, ts: datetime, detections: sv.Detections) -> FrameResult:
         """Track, count and emit events for one frame's canonical detections."""
