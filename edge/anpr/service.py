@@ -11,7 +11,6 @@ crossing or the track going unseen closes the row with its exit time.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 import uuid
@@ -32,6 +31,7 @@ from edge.config.models import CANONICAL_CLASSES, VEHICLE_CLASSES, Settings
 from edge.events import Event, PlateRead, VehicleSeen
 from edge.pipeline.services import Ticket
 from edge.pipeline.step import FrameResult
+from edge.pipeline.workers import JobWorkers
 from edge.telemetry import metrics
 
 log = logging.getLogger(__name__)
@@ -94,16 +94,12 @@ class AnprService:
         self.tracks: dict[tuple[str, int], _Track] = {}
         self.dropped = 0
         self._lock = threading.Lock()
-        self._queue: queue.Queue[tuple[_Track, np.ndarray, Ticket] | None] = queue.Queue(
-            maxsize=cfg.queue_max)
-        self._workers: list[threading.Thread] = []
+        self.pool: JobWorkers[tuple[_Track, np.ndarray, Ticket]] = JobWorkers(
+            "anpr", self._job, cfg.workers, cfg.queue_max, self._job_failed)
 
     def start(self) -> None:
         """Start the OCR workers."""
-        for i in range(self.cfg.workers):
-            t = threading.Thread(target=self._work, name=f"anpr-{i}", daemon=True)
-            t.start()
-            self._workers.append(t)
+        self.pool.start()
 
     def stop(self, timeout: float = 3.0) -> None:
         """Close every open vehicle row and stop the workers."""
@@ -112,21 +108,11 @@ class AnprService:
             self.tracks.clear()
         if events:
             self.emit(events)
-        for _ in self._workers:
-            try:
-                self._queue.put(None, timeout=timeout)
-            except queue.Full:
-                break
-        for t in self._workers:
-            t.join(timeout)
-        self._workers.clear()
+        self.pool.stop(timeout)
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until queued jobs are done (tests)."""
-        deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
-            time.sleep(0.005)
-        return not self._queue.unfinished_tasks
+        return self.pool.drain(timeout)
 
     def observe(self, image: np.ndarray, offset: tuple[int, int],
                 result: FrameResult) -> Ticket:
@@ -174,9 +160,7 @@ class AnprService:
             self.emit(events)
         ticket = Ticket(answers, pending=len(jobs))
         for t, crop in jobs:
-            try:
-                self._queue.put_nowait((t, crop, ticket))
-            except queue.Full:
+            if not self.pool.offer((t, crop, ticket)):
                 self.dropped += 1
                 metrics.ANPR_QUEUE_DROPPED.inc()
                 t.reads -= 1
@@ -216,21 +200,16 @@ class AnprService:
         t.status = self.lists.status(d.plate)
         metrics.ANPR_DECIDED.labels(t.status).inc()
 
-    def _work(self) -> None:
-        while True:
-            item = self._queue.get()
-            try:
-                if item is None:
-                    return
-                t, crop, ticket = item
-                try:
-                    self._read(t, crop)
-                except Exception:
-                    log.exception("plate read failed on %s track %d", t.camera_id, t.track_id)
-                ticket.add(self._answer(t, t.last_seen))
-                ticket.finish_one()
-            finally:
-                self._queue.task_done()
+    def _job(self, job: tuple[_Track, np.ndarray, Ticket]) -> None:
+        t, crop, ticket = job
+        self._read(t, crop)
+        ticket.add(self._answer(t, t.last_seen))
+        ticket.finish_one()
+
+    def _job_failed(self, job: tuple[_Track, np.ndarray, Ticket]) -> None:
+        t, _crop, ticket = job
+        ticket.add(self._answer(t, t.last_seen))
+        ticket.finish_one()
 
     def _read(self, t: _Track, vehicle: np.ndarray) -> None:
         t0 = time.perf_counter()

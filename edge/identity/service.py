@@ -11,8 +11,6 @@ handed to the attendance book on the inference thread (cheap, no I/O).
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +30,7 @@ from edge.identity.rekognition import BackendUnavailable
 from edge.pipeline.services import Ticket
 from edge.pipeline.stats import ServiceTally
 from edge.pipeline.step import PERSON_ID, FrameResult
+from edge.pipeline.workers import JobWorkers
 from edge.telemetry import metrics
 
 log = logging.getLogger(__name__)
@@ -134,8 +133,8 @@ class IdentityService:
         self.price = price_per_call_usd
         self.calls = 0
         self.dropped = 0
-        self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=cfg.queue_max)
-        self._workers: list[threading.Thread] = []
+        self.pool: JobWorkers[_Job] = JobWorkers("identity", self._run, cfg.workers,
+                                                 cfg.queue_max, lambda j: j.ticket.finish_one())
         self._last_seen: dict[tuple[str, int], float] = {}
         self._frames_seen: dict[tuple[str, int], int] = {}
         self.eligible_tracks = 0
@@ -143,29 +142,15 @@ class IdentityService:
 
     def start(self) -> None:
         """Start the face workers."""
-        for i in range(self.cfg.workers):
-            t = threading.Thread(target=self._work, name=f"identity-{i}", daemon=True)
-            t.start()
-            self._workers.append(t)
+        self.pool.start()
 
     def stop(self, timeout: float = 3.0) -> None:
         """Stop the workers; jobs still queued are dropped (their tracks will be asked again)."""
-        for _ in self._workers:
-            try:
-                self._queue.put(None, timeout=timeout)
-            except queue.Full:
-                break
-        deadline = time.monotonic() + timeout
-        for t in self._workers:
-            t.join(max(0.0, deadline - time.monotonic()))
-        self._workers.clear()
+        self.pool.stop(timeout)
 
     def drain(self, timeout: float = 10.0) -> bool:
         """Wait until every queued job is done (replays and tests); False on timeout."""
-        deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
-            time.sleep(0.002)
-        return not self._queue.unfinished_tasks
+        return self.pool.drain(timeout)
 
     # -- inference thread ---------------------------------------------------------------
     def observe(self, image: np.ndarray, offset: tuple[int, int],
@@ -214,9 +199,7 @@ class IdentityService:
         ticket.warning = warning
         for job in jobs:
             job.ticket = ticket
-            try:
-                self._queue.put_nowait(job)
-            except queue.Full:
+            if not self.pool.offer(job):
                 self.dropped += 1
                 metrics.IDENTITY_QUEUE_DROPPED.inc()
                 self.cache.refund((job.camera_id, job.track_id))
@@ -258,21 +241,6 @@ class IdentityService:
         self.cache.end_tracks(alive, camera_id)
 
     # -- workers ------------------------------------------------------------------------
-    def _work(self) -> None:
-        while True:
-            job = self._queue.get()
-            try:
-                if job is None:
-                    return
-                self._run(job)
-            except Exception:
-                log.exception("identity job failed for %s track %s", job and job.camera_id,
-                              job and job.track_id)
-                if job is not None:
-                    job.ticket.finish_one()
-            finally:
-                self._queue.task_done()
-
     def _run(self, job: _Job) -> None:
         key = (job.camera_id, job.track_id)
         t0 = time.perf_counter()

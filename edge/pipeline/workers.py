@@ -1,0 +1,86 @@
+"""A small pool of worker threads fed by a bounded queue (identity and ANPR jobs).
+
+``offer`` never blocks: a full queue refuses the job and the caller counts the drop. A job
+that raises is logged and ``on_error`` is told, so its waiter is released; the pool goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+J = TypeVar("J")
+
+
+class JobWorkers(Generic[J]):
+    """``workers`` threads running ``handle(job)`` for jobs from a queue of ``queue_max``.
+
+    Args:
+        name: thread name prefix.
+        handle: does one job (on a worker thread).
+        on_error: called with a job whose ``handle`` raised (release its waiters).
+    """
+
+    def __init__(self, name: str, handle: Callable[[J], None], workers: int, queue_max: int,
+                 on_error: Callable[[J], None] | None = None) -> None:
+        self.name = name
+        self.handle = handle
+        self.on_error = on_error
+        self.count = workers
+        self._queue: queue.Queue[J | None] = queue.Queue(maxsize=queue_max)
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Start the threads."""
+        for i in range(self.count):
+            t = threading.Thread(target=self._run, name=f"{self.name}-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def offer(self, job: J) -> bool:
+        """Queue a job without waiting; False when the queue is full."""
+        try:
+            self._queue.put_nowait(job)
+            return True
+        except queue.Full:
+            return False
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop after the jobs already queued (bounded by ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        for _ in self._threads:
+            try:
+                self._queue.put(None, timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Full:
+                break
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        self._threads.clear()
+
+    def drain(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued job is done (replays and tests); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.002)
+        return not self._queue.unfinished_tasks
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                if job is None:
+                    return
+                try:
+                    self.handle(job)
+                except Exception:
+                    log.exception("%s job failed", self.name)
+                    if self.on_error is not None:
+                        self.on_error(job)
+            finally:
+                self._queue.task_done()
