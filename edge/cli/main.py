@@ -150,7 +150,10 @@ def model_export(
 
 @model_app.command("list")
 def model_list(models_dir: Path = typer.Option(Path("models"))) -> None:
-    """List the offline models and whether each is present and intact."""
+    """List the offline models and whether each is present and intact.
+
+    Example: edge model list --models-dir /var/lib/edge/models
+    """
     from edge.assets.catalog import MODELS, is_present
 
     for n, a in MODELS.items():
