@@ -24,7 +24,9 @@ def pt(tmp_path: Path) -> Path:
     return touch(tmp_path / "person.pt", 1000)
 
 
-def test_cpu_prefers_a_fresh_onnx_then_openvino(pt: Path) -> None:
+def test_cpu_prefers_a_fresh_onnx_then_openvino(pt: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("edge.detect.formats._runtime_installed", lambda _fmt: True)
     assert choose_artifact(str(pt), "cpu") == (str(pt), "pytorch")
     touch(export_path(pt, "openvino"), 2000, folder=True)
     assert choose_artifact(str(pt), "cpu") == (str(pt.parent / "person_openvino_model"),
@@ -77,3 +79,12 @@ def test_export_cli_refuses_an_unknown_format_and_skips_fresh_exports(tmp_path: 
     assert ok.exit_code == 0 and "p.onnx (up to date)" in ok.output
     missing = run(app, ["model", "export", "--format", "onnx", "--model", "q", "-c", str(cfg)])
     assert missing.exit_code == 2 and "unknown model(s) ['q']" in missing.output
+
+
+def test_an_export_whose_runtime_is_missing_is_skipped(pt: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("edge.detect.formats._runtime_installed", lambda fmt: fmt != "openvino")
+    touch(export_path(pt, "openvino"), 2000, folder=True)
+    assert choose_artifact(str(pt), "cpu") == (str(pt), "pytorch")
+    with pytest.raises(FileNotFoundError, match="needs the openvino package"):
+        choose_artifact(str(pt), "cpu", "openvino")
