@@ -29,6 +29,12 @@ DENIED = frozenset({"AccessDeniedException", "UnrecognizedClientException",
                     "InvalidSignatureException", "ExpiredTokenException"})
 
 
+def error_code(exc: Exception) -> str:
+    """The AWS error code of a botocore ``ClientError`` ("" for anything else)."""
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
 class BackendUnavailable(RuntimeError):
     """The backend could not answer (throttled, denied, timed out, unreachable).
 
@@ -121,7 +127,7 @@ class RekognitionBackend:
         try:
             response = method(**params)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            code = error_code(exc)
             message = exc.response.get("Error", {}).get("Message", "") or code
             if code in THROTTLING:
                 self.meter.record(operation, "throttled", False)
@@ -151,7 +157,7 @@ class RekognitionBackend:
             self._call("describe_collection", False, CollectionId=self.cfg.collection_id)
             return False
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            if error_code(exc) != "ResourceNotFoundException":
                 raise
         self._call("create_collection", False, CollectionId=self.cfg.collection_id)
         log.info("created Rekognition collection %s", self.cfg.collection_id)
@@ -171,7 +177,7 @@ class RekognitionBackend:
                               Image={"Bytes": face_jpeg(crop_bgr, face)},
                               FaceMatchThreshold=self.cfg.face_match_threshold, MaxFaces=1)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "InvalidParameterException":
+            if error_code(exc) == "InvalidParameterException":
                 # Rekognition found no face in the crop: an answer, not an outage.
                 return Identification(None, "Unknown", 0.0, None, "no_match")
             raise BackendUnavailable("error", str(exc)) from exc

@@ -32,6 +32,11 @@ class OutboxRow:
     payload: str
 
 
+UNACKED = ("FROM outbox o WHERE o.id > ? AND NOT EXISTS (SELECT 1 FROM outbox_acks a"
+           " WHERE a.outbox_id = o.id AND a.sink = ?)")
+"""Rows above a sink's low-water mark that it has not acknowledged (params: low, sink)."""
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
@@ -57,10 +62,9 @@ class Outbox:
         try:
             low = _low_water(conn, sink)
             rows = conn.execute(
-                "SELECT o.id, o.event_id, o.type, o.camera_id, o.ts, o.priority, o.payload"
-                " FROM outbox o WHERE o.id > ? AND NOT EXISTS (SELECT 1 FROM outbox_acks a"
-                " WHERE a.outbox_id = o.id AND a.sink = ?) ORDER BY o.priority DESC, o.id"
-                " LIMIT ?", (low, sink, limit)).fetchall()
+                "SELECT o.id, o.event_id, o.type, o.camera_id, o.ts, o.priority, o.payload "
+                + UNACKED + " ORDER BY o.priority DESC, o.id LIMIT ?", (low, sink, limit)
+            ).fetchall()
         finally:
             conn.close()
         return [OutboxRow(*tuple(r)) for r in rows]
@@ -78,10 +82,7 @@ class Outbox:
                 "INSERT OR REPLACE INTO outbox_acks (outbox_id, sink, status, reason, acked_at)"
                 " VALUES (?,?,?,?,?)", [(i, sink, status, reason, now) for i in ids])
             low = _low_water(conn, sink)
-            first_gap = conn.execute(
-                "SELECT MIN(o.id) FROM outbox o WHERE o.id > ? AND NOT EXISTS (SELECT 1 FROM"
-                " outbox_acks a WHERE a.outbox_id = o.id AND a.sink = ?)", (low, sink)
-            ).fetchone()[0]
+            first_gap = conn.execute("SELECT MIN(o.id) " + UNACKED, (low, sink)).fetchone()[0]
             if first_gap is None:
                 first_gap = (conn.execute("SELECT MAX(id) FROM outbox").fetchone()[0] or 0) + 1
             conn.execute(
@@ -110,10 +111,8 @@ class Outbox:
         conn = self._read()
         try:
             low = _low_water(conn, sink)
-            row = conn.execute(
-                "SELECT COUNT(*), MIN(o.created_at) FROM outbox o WHERE o.id > ? AND NOT"
-                " EXISTS (SELECT 1 FROM outbox_acks a WHERE a.outbox_id = o.id AND"
-                " a.sink = ?)", (low, sink)).fetchone()
+            row = conn.execute("SELECT COUNT(*), MIN(o.created_at) " + UNACKED,
+                               (low, sink)).fetchone()
         finally:
             conn.close()
         return int(row[0]), row[1]
