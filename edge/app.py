@@ -38,12 +38,15 @@ from edge.store.queries import StoreReader
 from edge.store.retention import RetentionJob
 from edge.store.writer import StoreWriter
 from edge.telemetry import metrics
-from edge.telemetry.notify import Watchdog, notify, progress_check, watchdog_interval
+from edge.telemetry.notify import notify, under_systemd, watchdog_interval
+from edge.telemetry.watchdog import Watchdog, progress_checks
 
 log = logging.getLogger(__name__)
 
 STALL_S = 30.0
 """A loop, writer or supervisor without progress this long withholds the watchdog ping."""
+STATUS_EVERY_S = 10.0
+"""How often STATUS= is refreshed when the unit has no WatchdogSec."""
 
 
 @dataclass
@@ -158,25 +161,23 @@ class App:
         self._start_watchdog()
 
     def _start_watchdog(self) -> None:
-        """Tell systemd we are up; ping its watchdog only while everything makes progress."""
+        """Tell systemd we are up; keep STATUS= current and ping its watchdog only while the
+        loop, the writer and the capture supervisor make progress (edge.telemetry.watchdog)."""
         notify("READY=1")
         notify(f"STATUS={self.summary()}")
-        interval = watchdog_interval()
-        if interval is None:
+        if not under_systemd():
             return
-        loop, writer, sup = self.loop, self.writer, self.supervisor
-        checks = {
-            "inference loop": progress_check(lambda: loop.last_progress, STALL_S),  # type: ignore[union-attr]
-            "store writer": progress_check(lambda: writer.last_progress, STALL_S),
-        }
-        if self.cameras and sup is not None:
-            checks["camera supervisor"] = progress_check(lambda: sup.last_progress, STALL_S)
-        self.watchdog = Watchdog(checks, self.summary, interval)
+        interval = watchdog_interval()
+        checks = progress_checks(STALL_S, {
+            "inference loop": self.loop, "store writer": self.writer,
+            "camera supervisor": self.supervisor if self.cameras else None})
+        self.watchdog = Watchdog(checks, self.summary, interval or STATUS_EVERY_S,
+                                 ping=interval is not None)
         self.watchdog.start()
 
     def summary(self) -> str:
         """One line for systemd's STATUS: cameras up, frames, site occupancy."""
-        up = sum(c.health.up for c in self.cameras.values())
+        up = sum(c.health.up for c in list(self.cameras.values()))  # reload may change it
         frames = self.loop.frames_processed if self.loop else 0
         return (f"{up}/{len(self.cameras)} cameras up, {frames} frames, "
                 f"site occupancy {self.site.value}")
@@ -252,9 +253,11 @@ class App:
         """One line per camera: fps, people, vehicles, occupancy, entries, exits."""
         lines = []
         pipelines = self.loop.pipelines if self.loop else {}
-        for cam_id, cam in self.cameras.items():
+        for cam_id, cam in list(self.cameras.items()):  # a reload may change the dict
             p = pipelines.get(cam_id)
-            st = self.stats[cam_id]
+            st = self.stats.get(cam_id)
+            if st is None:
+                continue
             elapsed = max(time.monotonic() - self.started_at, 1e-6)
             state = "up" if cam.health.up else ("done" if cam.health.finished else "DOWN")
             if p is None:

@@ -37,7 +37,12 @@ if [ "$uninstall" = 1 ]; then
 fi
 
 id edge >/dev/null 2>&1 || useradd --system --home-dir "$STATE" --shell /usr/sbin/nologin \
-  --groups video edge
+  --user-group edge
+# USB cameras (/dev/video*) and GPU render nodes (/dev/dri/renderD*) belong to these groups;
+# add only the ones this box has (the unit names none, so a missing group cannot stop it).
+for group in video render; do
+  getent group "$group" >/dev/null && usermod -a -G "$group" edge
+done
 install -d -m 0755 "$PREFIX"
 install -d -o root -g edge -m 0750 "$ETC"
 install -d -o edge -g edge -m 0750 "$STATE" "$STATE/models"

@@ -1,45 +1,57 @@
-"""sd_notify over a real datagram socket standing in for systemd, and the watchdog policy."""
+"""sd_notify over a real datagram socket standing in for systemd's NOTIFY_SOCKET."""
 
 from __future__ import annotations
 
 import socket
 from pathlib import Path
 
-from edge.telemetry.notify import Watchdog, notify, progress_check, watchdog_interval
+import pytest
+
+from edge.telemetry.notify import notify, reloading, under_systemd, watchdog_interval
 
 
-def listener(tmp_path: Path) -> tuple[socket.socket, str]:
+def listener(path: str) -> socket.socket:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    path = str(tmp_path / "notify.sock")
     sock.bind(path)
     sock.settimeout(2)
-    return sock, path
+    return sock
 
 
 def test_notify_sends_one_datagram_and_is_a_no_op_outside_systemd(tmp_path: Path) -> None:
-    sock, path = listener(tmp_path)
+    path = str(tmp_path / "notify.sock")
+    sock = listener(path)
     assert notify("READY=1", {"NOTIFY_SOCKET": path})
     assert sock.recv(100) == b"READY=1"
     assert notify("READY=1", {}) is False
+    assert under_systemd({"NOTIFY_SOCKET": path}) and not under_systemd({})
 
 
-def test_watchdog_interval_is_half_the_period_and_only_for_this_pid() -> None:
-    assert watchdog_interval({"WATCHDOG_USEC": "60000000"}) == 30.0
-    assert watchdog_interval({"WATCHDOG_USEC": "60000000", "WATCHDOG_PID": "1"}) is None
-    assert watchdog_interval({}) is None
+def test_notify_reaches_an_abstract_socket() -> None:
+    name = f"edge-test-{id(object())}"
+    sock = listener("\0" + name)
+    assert notify("STATUS=hello", {"NOTIFY_SOCKET": "@" + name})
+    assert sock.recv(100) == b"STATUS=hello"
 
 
-def test_watchdog_pings_only_while_every_check_passes() -> None:
-    sent: list[str] = []
-    clock = [100.0]
-    loop_progress = [100.0]
-    dog = Watchdog({"inference loop": progress_check(lambda: loop_progress[0], 30,
-                                                     clock=lambda: clock[0])},
-                   lambda: "2/2 cameras up", 1.0, send=lambda m: sent.append(m) or True)
-    assert dog.tick() and sent == ["STATUS=2/2 cameras up", "WATCHDOG=1"]
-    clock[0] = 140.0  # the loop made no progress for 40 s
-    sent.clear()
-    assert not dog.tick()
-    assert sent == ["STATUS=inference loop: no progress for 40s"]
-    loop_progress[0] = 139.0
-    assert dog.tick() and sent[-1] == "WATCHDOG=1"
+def test_a_vanished_socket_is_reported_not_raised(tmp_path: Path) -> None:
+    assert notify("READY=1", {"NOTIFY_SOCKET": str(tmp_path / "gone.sock")}) is False
+
+
+def test_reloading_carries_a_monotonic_timestamp(tmp_path: Path) -> None:
+    path = str(tmp_path / "n.sock")
+    sock = listener(path)
+    assert reloading({"NOTIFY_SOCKET": path})
+    first, second = sock.recv(200).decode().split("\n")
+    assert first == "RELOADING=1" and second.startswith("MONOTONIC_USEC=")
+    assert int(second.split("=")[1]) > 0
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"WATCHDOG_USEC": "60000000"}, 30.0),
+    ({"WATCHDOG_USEC": "400000"}, 0.2),
+    ({"WATCHDOG_USEC": "60000000", "WATCHDOG_PID": "1"}, None),  # someone else's watchdog
+    ({}, None),
+])
+def test_watchdog_interval_is_half_the_period_and_only_for_this_pid(
+        env: dict[str, str], expected: float | None) -> None:
+    assert watchdog_interval(env) == expected
