@@ -12,13 +12,17 @@ import logging
 import shutil
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TypeVar
 
 from edge.store.direct import WriteRunner
 from edge.telemetry import metrics
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 TIME_COLUMN: dict[str, str] = {
     "occupancy_logs": "timestamp", "system_metrics": "timestamp",
@@ -29,63 +33,121 @@ TIME_COLUMN: dict[str, str] = {
 """How old a row is, per table (ISO-8601 text compares in time order)."""
 
 
-def apply_retention(conn: sqlite3.Connection, days: dict[str, float],
-                    now: datetime | None = None) -> dict[str, int]:
-    """Delete rows older than ``days[table]``; return deleted rows per table.
+CHUNK_ROWS = 5000
+"""Rows deleted per writer transaction: the writer commits events between chunks, so a first
+run over years of rows neither stalls the watchdog nor fills the writer's queue."""
+VACUUM_PAGES = 2000
+"""Free pages returned to the file system per writer transaction (8 MB at 4 KB pages)."""
+
+
+def cutoffs(days: dict[str, float], now: datetime | None = None) -> dict[str, str]:
+    """ISO-8601 UTC cutoff per table: rows older than it are due."""
+    now = now or datetime.now(timezone.utc)
+    return {table: (now - timedelta(days=keep)).isoformat() for table, keep in days.items()}
+
+
+def delete_due(conn: sqlite3.Connection, table: str, cutoff: str,
+               limit: int | None = None) -> int:
+    """Delete up to ``limit`` rows of ``table`` older than ``cutoff``; return how many.
 
     Raises:
         KeyError: a table without a known time column.
     """
-    now = now or datetime.now(timezone.utc)
-    deleted: dict[str, int] = {}
-    for table, keep in days.items():
-        column = TIME_COLUMN[table]
-        cutoff = (now - timedelta(days=keep)).isoformat()
+    column = TIME_COLUMN[table]
+    if limit is None:
         n = conn.execute(f"DELETE FROM {table} WHERE {column} < ?", (cutoff,)).rowcount
+    else:
+        n = conn.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} "
+                         f"WHERE {column} < ? LIMIT ?)", (cutoff, int(limit))).rowcount
+    if n:
+        metrics.RETENTION_DELETED.labels(table).inc(n)
+    return n
+
+
+def apply_retention(conn: sqlite3.Connection, days: dict[str, float],
+                    now: datetime | None = None) -> dict[str, int]:
+    """Delete every row older than ``days[table]`` in one go; return deleted rows per table.
+
+    Raises:
+        KeyError: a table without a known time column.
+    """
+    deleted: dict[str, int] = {}
+    for table, cutoff in cutoffs(days, now).items():
+        n = delete_due(conn, table, cutoff)
         if n:
             deleted[table] = n
-            metrics.RETENTION_DELETED.labels(table).inc(n)
     return deleted
 
 
-def incremental_vacuum(conn: sqlite3.Connection, pages: int = 2000) -> None:
-    """Return up to ``pages`` free pages to the file system (no-op without auto_vacuum)."""
+def incremental_vacuum(conn: sqlite3.Connection, pages: int = VACUUM_PAGES) -> int:
+    """Return up to ``pages`` free pages to the file system (no-op without auto_vacuum);
+    return the free pages left."""
     conn.execute(f"PRAGMA incremental_vacuum({int(pages)})").fetchall()
+    return int(conn.execute("PRAGMA freelist_count").fetchone()[0])
 
 
 class RetentionJob:
-    """Applies retention at start and every ``interval_s`` through the single writer."""
+    """Applies retention at start and every ``interval_s`` through the single writer.
+
+    Each chunk of ``chunk_rows`` deletions and each vacuum step is its own writer
+    transaction, so events keep being committed while a large backlog is cleared.
+
+    Args:
+        run_write: the writer's ``call`` (runs a function on its connection, in a
+            transaction).
+        days: days to keep, per table.
+        interval_s: seconds between runs.
+        chunk_rows: rows per delete transaction.
+        vacuum_pages: free pages returned per vacuum transaction.
+    """
 
     def __init__(self, run_write: WriteRunner, days: dict[str, float],
-                 interval_s: float = 86_400.0) -> None:
+                 interval_s: float = 86_400.0, *, chunk_rows: int = CHUNK_ROWS,
+                 vacuum_pages: int = VACUUM_PAGES) -> None:
         self.run_write = run_write
         self.days = days
         self.interval_s = interval_s
+        self.chunk_rows = chunk_rows
+        self.vacuum_pages = vacuum_pages
+        self.transactions = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="retention", daemon=True)
         self.last: dict[str, int] = {}
 
-    def run_once(self) -> dict[str, int]:
+    def run_once(self, now: datetime | None = None) -> dict[str, int]:
         """Delete what is due now and free pages; return rows deleted per table."""
+        deleted: dict[str, int] = {}
+        for table, cutoff in cutoffs(self.days, now).items():
+            while not self._stop.is_set():
+                n = self._write(lambda c, t=table, k=cutoff: delete_due(c, t, k,
+                                                                        self.chunk_rows))
+                if n:
+                    deleted[table] = deleted.get(table, 0) + n
+                if n < self.chunk_rows:
+                    break
+        left = self._write(lambda c: int(c.execute("PRAGMA freelist_count").fetchone()[0]))
+        before = None
+        while left and left != before and not self._stop.is_set():  # stuck: no auto_vacuum
+            before = left
+            left = self._write(lambda c: incremental_vacuum(c, self.vacuum_pages))
+        self.last = deleted
+        if deleted:
+            log.info("retention deleted %s", deleted)
+        return deleted
 
-        def job(conn: sqlite3.Connection) -> dict[str, int]:
-            deleted = apply_retention(conn, self.days)
-            incremental_vacuum(conn)
-            return deleted
-
-        self.last = self.run_write(job)
-        if self.last:
-            log.info("retention deleted %s", self.last)
-        return self.last
+    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        self.transactions += 1
+        return self.run_write(fn)
 
     def start(self) -> None:
-        """Run now and then daily, on a thread."""
+        """Run now and then every ``interval_s``, on a thread."""
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the thread."""
+        """Stop the thread (a run in progress stops after its current chunk)."""
         self._stop.set()
-        self._thread.join(2.0)
+        if self._thread.is_alive():
+            self._thread.join(2.0)
 
     def _run(self) -> None:
         while True:
