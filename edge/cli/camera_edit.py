@@ -15,7 +15,9 @@ ConfigOpt = typer.Option(Path("config/cameras.yaml"), "--config", "-c",
                          help="Path to cameras.yaml.")
 
 SETTABLE = {"url", "name", "substream_url", "enabled", "transport", "fps_cap",
-            "open_timeout_s", "read_timeout_s", "attendance_point", "loop"}
+            "open_timeout_s", "read_timeout_s", "attendance_point", "loop", "roi"}
+UNSETTABLE = {"substream_url", "fps_cap", "roi", "name"}
+"""Optional keys that ``null`` (or an empty value) removes."""
 
 
 def _apply(config: Path, change: Any) -> None:
@@ -26,11 +28,21 @@ def _apply(config: Path, change: Any) -> None:
         raise typer.Exit(1) from None
 
 
-def _value(raw: str) -> Any:
-    """YAML scalar from the command line (``true``, ``12.5``, ``tcp``)."""
+TEXT_KEYS = {"url", "name", "substream_url"}
+"""Kept as typed: a camera named ``101`` or a URL stays a string."""
+
+
+def _value(key: str, raw: str) -> Any:
+    """The value for ``key`` from the command line: text keys as typed, others as a YAML
+    scalar (``true``, ``12.5``, ``tcp``)."""
+    if key in TEXT_KEYS:
+        return raw
     from ruamel.yaml import YAML
 
-    return YAML(typ="safe").load(raw)
+    try:
+        return YAML(typ="safe").load(raw)
+    except Exception as exc:
+        raise ConfigEditError(f"{key}: {raw!r} is not a YAML value ({exc})") from None
 
 
 def camera_add(camera_id: str = typer.Argument(..., help="New camera id."),
@@ -92,16 +104,21 @@ def camera_remove(camera_id: str, config: Path = ConfigOpt) -> None:
 def camera_set(camera_id: str, key: str = typer.Argument(..., help=", ".join(sorted(SETTABLE))),
                value: str = typer.Argument(..., help="YAML value: true, 12.5, tcp ..."),
                config: Path = ConfigOpt) -> None:
-    """Change one setting of a camera.
+    """Change one setting of a camera (``null`` removes an optional one).
 
     Example: edge camera set dock2 fps_cap 10
+    Example: edge camera set dock2 roi "[0, 200, 1280, 720]"
     """
     if key not in SETTABLE:
         typer.echo(f"edge: {key!r} cannot be set here; one of {sorted(SETTABLE)}", err=True)
         raise typer.Exit(2)
 
     def change(doc: Any) -> str:
-        find(doc.get("cameras") or [], camera_id, "camera")[key] = _value(value)
+        cam = find(doc.get("cameras") or [], camera_id, "camera")
+        if key in UNSETTABLE and value.strip().lower() in ("", "null", "~", "none"):
+            cam.pop(key, None)
+            return f"{camera_id}.{key} removed"
+        cam[key] = _value(key, value)
         return f"{camera_id}.{key} = {value}"
 
     _apply(config, change)

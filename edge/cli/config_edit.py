@@ -6,6 +6,7 @@ written, and the file is replaced atomically, so a bad edit never leaves a broke
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import tempfile
@@ -40,7 +41,14 @@ def edit_config(path: Path, change: Callable[[Any], str]) -> str:
     if not path.exists():
         raise ConfigEditError(f"{path}: no such file")
     yaml = _yaml()
-    doc = yaml.load(path.read_text())
+    try:
+        doc = yaml.load(path.read_text())
+    except Exception as exc:  # ruamel's parser and scanner errors share no public base
+        raise ConfigEditError(f"{path}: not valid YAML: {exc}") from None
+    if doc is None:
+        doc = yaml.load("{}")
+    if not isinstance(doc, dict):
+        raise ConfigEditError(f"{path}: the top level must be a mapping")
     message = change(doc)
     plain = _plain(doc)
     try:
@@ -49,11 +57,40 @@ def edit_config(path: Path, change: Callable[[Any], str]) -> str:
         raise ConfigEditError("\n".join(exc.errors)) from None
     buf = io.StringIO()
     yaml.dump(doc, buf)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(buf.getvalue())
-    os.replace(tmp, path)
+    write_atomic(path, buf.getvalue())
     return message
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so a crash leaves the old file or the new, never half.
+
+    The new file keeps the old one's mode, owner and group: ``sudo edge camera add`` must not
+    turn ``/etc/edge/cameras.yaml`` (root:edge 0640) into a root-only file that the service
+    user can no longer read.
+    """
+    st = path.stat()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fchmod(f.fileno(), st.st_mode & 0o7777)
+            if hasattr(os, "fchown") and (st.st_uid, st.st_gid) != (os.geteuid(),
+                                                                      os.getegid()):
+                # not root: the file stays ours, with the old mode
+                with contextlib.suppress(PermissionError):
+                    os.fchown(f.fileno(), st.st_uid, st.st_gid)
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def _plain(node: Any) -> Any:

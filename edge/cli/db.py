@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import typer
@@ -26,6 +27,35 @@ TABLES: dict[str, str] = {
 }
 """Tables that can be listed and exported, with the column ``--since`` filters on.
 (``face_embeddings`` is biometric data and is never exported.)"""
+
+
+def utc_iso(text: str) -> str:
+    """``text`` (ISO date or date-time; no zone means UTC) as the UTC ISO-8601 form the store
+    writes, so it compares in time order with stored values.
+
+    Raises:
+        ValueError: not an ISO date or date-time.
+
+    Example:
+        >>> utc_iso("2026-11-10T05:30:00+05:30")
+        '2026-11-10T00:00:00+00:00'
+    """
+    text = text.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    dt = datetime.fromisoformat(text)
+    dt = dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    return dt.isoformat()
+
+
+def _columns(path: Path, table: str) -> list[str]:
+    from edge.store.schema import connect
+
+    conn = connect(path, readonly=True)
+    try:
+        return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+    finally:
+        conn.close()
 
 
 def _path(config: Path) -> Path:
@@ -83,20 +113,21 @@ def export(table: str = typer.Option(..., help=", ".join(TABLES)),
     where, params = "", ()
     if since:
         try:
-            datetime.fromisoformat(since)
+            cutoff = utc_iso(since)
         except ValueError:
             typer.echo(f"edge: --since: not an ISO date or date-time: {since!r}", err=True)
             raise typer.Exit(2) from None
-        where, params = f" WHERE {TABLES[table]} >= ?", (since,)
-    rows = StoreReader(_path(config)).rows(f"SELECT * FROM {table}{where} ORDER BY 1", params)
+        where, params = f" WHERE {TABLES[table]} >= ?", (cutoff,)
+    path = _path(config)
+    rows = StoreReader(path).rows(f"SELECT * FROM {table}{where} ORDER BY 1", params)
     out = output.open("w", newline="") if output else sys.stdout
     try:
         if fmt == "json":
             json.dump(rows, out, indent=1, default=str)
             out.write("\n")
-        elif rows:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-            writer.writeheader()
+        else:
+            writer = csv.DictWriter(out, fieldnames=_columns(path, table))
+            writer.writeheader()  # even with no rows, so a script can tell the columns
             writer.writerows(rows)
     finally:
         if output:
@@ -106,17 +137,90 @@ def export(table: str = typer.Option(..., help=", ".join(TABLES)),
 
 
 @db_app.command("vacuum")
-def vacuum(config: Path = ConfigOpt) -> None:
-    """Rewrite the database to its smallest size (takes the write lock for its duration).
+def vacuum(full: bool = typer.Option(
+               False, help="Rewrite the whole file (VACUUM); the daemon must be stopped."),
+           force: bool = typer.Option(False, help="With --full: skip the open-file check."),
+           config: Path = ConfigOpt) -> None:
+    """Give free pages back to the file system.
+
+    By default in small steps (``PRAGMA incremental_vacuum``), safe while the daemon runs:
+    each step holds the write lock for milliseconds. ``--full`` rewrites the file to its
+    smallest size and converts databases made without ``auto_vacuum``; it holds the write
+    lock for as long as it takes, so it refuses while another process has the database open
+    (a daemon whose writes wait past their busy timeout would lose events).
 
     Example: edge db vacuum
+    Example: systemctl stop edge && edge db vacuum --full && systemctl start edge
     """
+    from edge.store.retention import incremental_vacuum
     from edge.store.schema import connect
 
     path = _path(config)
-    before = path.stat().st_size
+    before = _size(path)
+    if full and not force:
+        holders, unknown = open_by_others(path)
+        if holders or unknown:
+            why = (f"process(es) {', '.join(map(str, holders))} have it open" if holders else
+                   "cannot see every process's open files (run as root, or --force)")
+            typer.echo(f"edge: not vacuumed: {path}: {why}; stop the daemon first "
+                       "(systemctl stop edge)", err=True)
+            raise typer.Exit(1)
     conn = connect(path)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.execute("VACUUM")
-    conn.close()
-    typer.echo(f"{path}: {before / 2**20:.1f} MB -> {path.stat().st_size / 2**20:.1f} MB")
+    try:
+        if full:
+            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # applied by the VACUUM below
+            conn.execute("VACUUM")
+        else:
+            if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+                typer.echo(f"edge: {path} was created without incremental auto_vacuum; "
+                           "convert it once with `edge db vacuum --full` (daemon stopped)",
+                           err=True)
+                raise typer.Exit(1)
+            left, previous = -1, None
+            while left and left != previous:
+                previous = left
+                conn.execute("BEGIN IMMEDIATE")
+                left = incremental_vacuum(conn)
+                conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)" if not full else
+                     "PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        conn.close()
+    typer.echo(f"{path}: {before / 2**20:.1f} MB -> {_size(path) / 2**20:.1f} MB")
+
+
+def _size(path: Path) -> int:
+    wal = path.with_name(path.name + "-wal")
+    return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+
+
+def open_by_others(path: Path) -> tuple[list[int], bool]:
+    """Processes other than this one holding ``path`` (or its WAL) open, from ``/proc``.
+
+    Returns:
+        The pids found, and whether some processes' open files could not be read.
+    """
+    names = {str(path.resolve()), str(path.resolve()) + "-wal"}
+    pids: list[int] = []
+    unknown = False
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return [], True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            fds = list((entry / "fd").iterdir())
+        except PermissionError:
+            unknown = True
+            continue
+        except FileNotFoundError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(fd) in names:
+                    pids.append(int(entry.name))
+                    break
+            except OSError:
+                continue
+    return sorted(pids), unknown

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -51,6 +54,81 @@ def test_db_stats_export_and_vacuum(tmp_path: Path) -> None:
     assert run(app, ["db", "vacuum", "-c", c]).exit_code == 0
     assert len(json.loads(run(app, ["db", "export", "--table", "line_crossings", "--format",
                                     "json", "-c", c]).output)) == 2  # nothing lost
+
+
+def test_export_since_with_a_zone_and_an_empty_csv_has_its_header(tmp_path: Path) -> None:
+    c = config(tmp_path)
+    w = StoreWriter(tmp_path / "d.db", "s")
+    w.start()
+    for hour in (1, 6):
+        w.submit(Crossing(camera_id="door", ts=datetime(2026, 11, 10, hour, tzinfo=timezone.utc),
+                          line_id="l", tracker_id=hour, class_name="person",
+                          direction="entry"))
+    w.stop()
+    run = CliRunner().invoke
+
+    def since(text: str) -> list[int]:
+        res = run(app, ["db", "export", "--table", "line_crossings", "--since", text,
+                        "--format", "json", "-c", c])
+        assert res.exit_code == 0, res.output
+        return [r["track_id"] for r in json.loads(res.output)]
+
+    assert since("2026-11-10T08:30:00+05:30") == [6]  # 03:00 UTC
+    assert since("2026-11-10T03:00:00Z") == [6]
+    assert since("2026-11-10T01:00:00") == [1, 6]  # no zone: UTC
+    assert since("2026-11-11") == []
+    empty = run(app, ["db", "export", "--table", "plate_reads", "-c", c])
+    assert empty.exit_code == 0 and empty.output.startswith("id,event_id,site,camera_id")
+    bad = run(app, ["db", "export", "--table", "line_crossings", "--format", "xml", "-c", c])
+    assert bad.exit_code == 2 and "csv or json" in bad.output
+
+
+def test_vacuum_steps_while_others_write_but_full_waits_for_the_daemon(tmp_path: Path) -> None:
+    c = config(tmp_path)
+    db = tmp_path / "d.db"
+    w = StoreWriter(db, "s")
+    w.start()
+    for i in range(500):
+        w.submit(Crossing(camera_id="door", ts=datetime(2020, 1, 1, tzinfo=timezone.utc),
+                          line_id="x" * 300, tracker_id=i, class_name="person",
+                          direction="entry"))
+    w.flush()
+    w.call(lambda conn: conn.execute("DELETE FROM line_crossings WHERE track_id < 400"))
+    free = w.call(lambda conn: conn.execute("PRAGMA freelist_count").fetchone()[0])
+    assert free > 0
+    run = CliRunner().invoke
+    res = run(app, ["db", "vacuum", "-c", c])  # the writer (this process) stays open
+    assert res.exit_code == 0, res.output
+    assert w.call(lambda conn: conn.execute("PRAGMA freelist_count").fetchone()[0]) == 0
+    w.submit(Crossing(camera_id="door", line_id="l", tracker_id=9999, class_name="person",
+                      direction="entry"))
+    w.stop()
+
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); "
+        "c.execute('SELECT COUNT(*) FROM line_crossings').fetchone(); print('open', flush=True); "
+        "time.sleep(60)"), str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        res = run(app, ["db", "vacuum", "--full", "-c", c])
+        assert res.exit_code == 1 and f"process(es) {holder.pid} have it open" in res.output
+    finally:
+        holder.kill()
+        holder.wait()
+    res = run(app, ["db", "vacuum", "--full", "-c", c])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(run(app, ["db", "export", "--table", "line_crossings", "--format", "json",
+                                "-c", c]).output)
+    assert len(rows) == 101  # vacuum never loses a row
+
+
+def test_vacuum_on_an_old_database_says_how_to_convert_it(tmp_path: Path) -> None:
+    c = config(tmp_path)
+    conn = sqlite3.connect(tmp_path / "d.db")  # made without auto_vacuum
+    conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    res = CliRunner().invoke(app, ["db", "vacuum", "-c", c])
+    assert res.exit_code == 1 and "edge db vacuum --full" in res.output
 
 
 def test_doctor_reports_each_check_and_fails_on_a_missing_model(tmp_path: Path) -> None:
