@@ -9,9 +9,11 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
+from edge.cli import doctor
 from edge.cli.main import app
 from edge.events import Crossing
 from edge.store.writer import StoreWriter
@@ -140,3 +142,22 @@ def test_doctor_reports_each_check_and_fails_on_a_missing_model(tmp_path: Path) 
     assert any(ln.startswith("FAIL model m: ") for ln in lines)
     assert any(ln.startswith("OK   disk:") for ln in lines)
     assert any(ln.startswith("OK   sync: not enabled") for ln in lines)
+
+
+@pytest.mark.parametrize(("kernel", "ok", "says"), [
+    ((True, 3.0), True, "kernel says synchronised, max error 3 ms"),
+    ((False, 16000.0), False, "kernel says NOT synchronised"),
+    (None, False, "cannot tell whether the clock is synchronised"),
+])
+def test_clock_check_falls_back_to_the_kernel_without_timedatectl(
+        monkeypatch: pytest.MonkeyPatch, kernel: tuple[bool, float] | None, ok: bool,
+        says: str) -> None:
+    monkeypatch.setattr(doctor.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(doctor, "kernel_clock_state", lambda: kernel)
+    [(name, got_ok, detail)] = doctor._clock()
+    assert name == "clock" and got_ok is ok and detail.startswith(says)
+
+
+def test_the_kernel_clock_state_is_readable_here() -> None:
+    state = doctor.kernel_clock_state()
+    assert state is not None and isinstance(state[0], bool) and state[1] >= 0

@@ -1,0 +1,35 @@
+"""`edge doctor` against a real model and a real (file) camera: every line OK but the clock,
+which depends on the machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from edge.cli.main import app
+from tests.conftest import MODELS
+
+
+def test_doctor_times_a_real_inference_and_reads_a_real_camera(tmp_path: Path,
+                                                              pets_video: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "models_dir": str(MODELS),
+        "models": [{"name": "person", "source": "person-yolov8s.pt", "format": "pytorch",
+                    "classes": {"Normal": "person", "Fall": "person"}}],
+        "cameras": [{"id": "pets", "url": str(pets_video)},
+                    {"id": "gone", "url": "rtsp://127.0.0.1:9/none", "open_timeout_s": 2}],
+        "storage": {"path": str(tmp_path / "d.db")}}))
+    res = CliRunner().invoke(app, ["doctor", "-c", str(cfg)])
+    lines = res.output.splitlines()
+    assert res.exit_code == 1  # the unreachable camera fails the run
+    model = next(ln for ln in lines if ln.startswith(("OK   model person", "FAIL model")))
+    assert model.startswith("OK   model person: pytorch, one inference "), res.output
+    assert int(model.split("inference ")[1].split(" ms")[0]) > 0
+    assert "OK   camera pets: 768x576 after" in res.output
+    assert any(ln.startswith("FAIL camera gone: ") for ln in lines)
+    assert any(ln.startswith(("OK   torch and device: torch ", "FAIL torch")) for ln in lines)
+    assert any(ln.startswith(("OK   clock: ", "FAIL clock: ")) for ln in lines)
+    assert not any(ln.startswith("Loading ") for ln in lines)  # ultralytics kept quiet
