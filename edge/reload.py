@@ -8,6 +8,7 @@ and track state). Other sections need a restart; the reload says which.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from edge.capture.camera import CameraCapture
 from edge.config.models import Settings
 from edge.pipeline.stats import CameraStats
+from edge.telemetry import metrics
 
 if TYPE_CHECKING:
     from edge.app import App
@@ -23,6 +25,15 @@ log = logging.getLogger(__name__)
 
 RESTART_SECTIONS = ("site", "models_dir", "models", "inference", "tracking", "identity", "anpr",
                     "attendance", "storage", "sync", "api", "metrics")
+
+
+def forget_camera_series(cam_id: str) -> None:
+    """Drop a removed camera's gauges, so dashboards do not show its last values for ever
+    (its counters stay: their rate falls to zero)."""
+    for gauge in (metrics.CAMERA_UP, metrics.CAMERA_LAST_FRAME_AGE, metrics.CAMERA_DECODE_FPS,
+                  metrics.OCCUPANCY):
+        with contextlib.suppress(KeyError):
+            gauge.remove(cam_id)
 
 
 def reload_settings(app: App, new: Settings, timeout: float = 10.0) -> list[str]:
@@ -46,6 +57,7 @@ def reload_settings(app: App, new: Settings, timeout: float = 10.0) -> list[str]
             for cam_id in sorted(old_cams.keys() - new_cams.keys()):
                 app.cameras.pop(cam_id).stop(timeout=0.5)
                 app.stats.pop(cam_id, None)
+                forget_camera_series(cam_id)
                 notes.append(f"camera {cam_id} removed")
             for cam_id, cfg in new_cams.items():
                 before = old_cams.get(cam_id)
@@ -61,6 +73,10 @@ def reload_settings(app: App, new: Settings, timeout: float = 10.0) -> list[str]
                         cam_id, new.storage.metrics_interval_s, app.sampler, app.tally))
                     cam.start()
                     notes.append(f"camera {cam_id} {'reopened' if stream_changed else 'added'}")
+                if before is not None and not stream_changed and before != cfg:
+                    # A pipeline made later (the camera has sent no frame yet) reads its
+                    # lines from here; the capture thread only reads stream settings.
+                    app.cameras[cam_id].config = cfg
                 if before is not None and before.lines != cfg.lines:
                     pipeline = loop.pipelines.get(cam_id)
                     if pipeline is not None:

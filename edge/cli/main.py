@@ -241,10 +241,15 @@ def _reload(daemon: object, config: Path) -> None:
         for line in exc.errors:
             log.error("reload refused, running config kept: %s", line)
         return
+    from edge.telemetry.notify import notify, reloading
+
+    reloading()  # systemd shows "reloading" until READY=1
     try:
         reload_settings(daemon, new)  # type: ignore[arg-type]
     except RuntimeError as exc:
         log.error("reload failed: %s", exc)
+    finally:
+        notify("READY=1")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import threading
@@ -26,8 +27,13 @@ def test_sighup_adds_a_line_and_a_camera_without_a_restart(tmp_path: Path,
         f"cameras:\n  - id: pets\n    url: {pets_video}\n"
         f"storage:\n  path: {tmp_path / 'r.db'}\n  occupancy_heartbeat_s: 1\n"
         f"metrics:\n  enabled: false\n")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)  # stands in for systemd
+    sock.bind(str(tmp_path / "notify.sock"))
+    sock.settimeout(0.2)
+    env = {**os.environ, "NOTIFY_SOCKET": str(tmp_path / "notify.sock")}
     proc = subprocess.Popen([str(ROOT / ".venv/bin/edge"), "run", "-c", str(cfg),
-                             "--status-every", "0"], stderr=subprocess.PIPE, text=True)
+                             "--status-every", "0"], stderr=subprocess.PIPE, text=True,
+                            env=env)
     log: list[str] = []
     assert proc.stderr is not None
     reader = threading.Thread(target=lambda: log.extend(iter(proc.stderr.readline, "")),
@@ -50,11 +56,24 @@ def test_sighup_adds_a_line_and_a_camera_without_a_restart(tmp_path: Path,
         assert res.exit_code == 0, res.output
         os.kill(proc.pid, signal.SIGHUP)
         assert wait_for("reload: camera pets: lines now mid", 20), "".join(log)[-2000:]
+        said = notifications(sock)
+        assert said[0] == "READY=1" and said[1].startswith("STATUS=")
+        reload_at = next(i for i, m in enumerate(said) if m.startswith("RELOADING=1\n"))
+        assert "READY=1" in said[reload_at + 1:]
         res = CliRunner().invoke(cli, ["camera", "add", "pets2", "--url", str(pets_video),
                                        "-c", str(cfg)])
         assert res.exit_code == 0
         os.kill(proc.pid, signal.SIGHUP)
         assert wait_for("reload: camera pets2 added", 20)
+        res = CliRunner().invoke(cli, ["camera", "add", "pets3", "--url", str(pets_video),
+                                       "-c", str(cfg)])
+        assert res.exit_code == 0, res.output
+        os.kill(proc.pid, signal.SIGHUP)
+        assert wait_for("reload: camera pets3 added", 20)
+        res = CliRunner().invoke(cli, ["camera", "remove", "pets3", "-c", str(cfg)])
+        assert res.exit_code == 0
+        os.kill(proc.pid, signal.SIGHUP)
+        assert wait_for("reload: camera pets3 removed", 20)
         text = cfg.read_text()
         cfg.write_text(text.replace("cameras:", "cameras: [oops"))
         os.kill(proc.pid, signal.SIGHUP)
@@ -75,3 +94,13 @@ def test_sighup_adds_a_line_and_a_camera_without_a_restart(tmp_path: Path,
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
+
+
+def notifications(sock: socket.socket) -> list[str]:
+    """Every datagram the daemon has sent so far."""
+    out = []
+    while True:
+        try:
+            out.append(sock.recv(500).decode())
+        except TimeoutError:
+            return out
