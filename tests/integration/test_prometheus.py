@@ -76,3 +76,39 @@ def test_metrics_are_lint_clean_and_prometheus_sees_frames(tmp_path: Path,
             prom.terminate()
             prom.wait(10)
         app.stop()
+
+
+def test_every_series_the_daemon_can_export_is_lint_clean() -> None:
+    """promtool on one series of every metric (labels filled in), not only those a short run
+    happens to touch; then the scrape example passes `promtool check config`."""
+    from prometheus_client import REGISTRY, generate_latest
+    from prometheus_client.metrics import MetricWrapperBase
+
+    from edge.telemetry import metrics
+
+    if shutil.which("promtool") is None:
+        pytest.fail("promtool is missing: run scripts/test_services.sh")
+    touched = []
+    for obj in vars(metrics).values():
+        if isinstance(obj, MetricWrapperBase) and obj._labelnames:
+            values = ["promtool-lint"] * len(obj._labelnames)
+            obj.labels(*values)
+            touched.append((obj, values))
+    try:
+        text = generate_latest(REGISTRY).decode()
+    finally:
+        for obj, values in touched:
+            obj.remove(*values)
+    edge_lines = "".join(ln + "\n" for ln in text.splitlines() if "edge_" in ln)
+    for obj in vars(metrics).values():
+        if isinstance(obj, MetricWrapperBase):
+            assert f"# TYPE {obj._name}" in edge_lines, obj._name
+    lint = subprocess.run(["promtool", "check", "metrics"], input=edge_lines, text=True,
+                          capture_output=True, timeout=30)
+    assert lint.returncode == 0 and not (lint.stdout + lint.stderr).strip(), \
+        lint.stdout + lint.stderr
+    from tests.conftest import ROOT
+
+    check = subprocess.run(["promtool", "check", "config", str(ROOT / "docs/prometheus.yml")],
+                           capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stdout + check.stderr
