@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import shutil
@@ -41,9 +42,11 @@ def _device(settings: Settings) -> list[Check]:
 
 def _models(settings: Settings) -> list[Check]:
     import numpy as np
+    import ultralytics  # noqa: F401  (sets its logger to INFO on import, so import it first)
 
     from edge.detect.detector import Detector
 
+    logging.getLogger("ultralytics").setLevel(logging.WARNING)  # one line per check
     out = []
     for m in settings.models:
         try:
@@ -176,9 +179,6 @@ def doctor(config: Path = typer.Option(Path("config/cameras.yaml"), "--config", 
 
     Example: edge doctor -c /etc/edge/cameras.yaml
     """
-    import logging
-
-    logging.getLogger("ultralytics").setLevel(logging.WARNING)  # one line per check
     try:
         settings = load_settings(config)
     except ConfigError as exc:
