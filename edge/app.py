@@ -35,7 +35,7 @@ from edge.pipeline.single import SingleFrameProcessor
 from edge.pipeline.stats import CameraStats, ProcessSampler, ServiceTally
 from edge.pipeline.step import CameraPipeline, FrameResult, SiteOccupancy
 from edge.store.queries import StoreReader
-from edge.store.retention import RetentionJob
+from edge.store.retention import RetentionJob, retention_days
 from edge.store.writer import StoreWriter
 from edge.telemetry import metrics
 from edge.telemetry.notify import notify, under_systemd, watchdog_interval
@@ -107,7 +107,8 @@ class App:
         s = self.settings
         self.started_at = time.monotonic()
         self.writer.start()
-        self.retention = RetentionJob(self.writer.call, s.storage.retention_days)
+        self.retention = RetentionJob(self.writer.call, retention_days(
+            s.storage.retention_days, s.sync.enabled, s.sync.max_backlog_age_days))
         self.retention.start()
         if s.sync.enabled:
             from edge.sync.worker import SyncService

@@ -75,6 +75,8 @@ class SyncConfig(Strict):
     """Unsent rows kept per the oldest-first cap (attendance and deny-list events excepted).
     Local tables keep every event; only the upstream copy is dropped."""
     max_backlog_age_days: float = Field(30.0, gt=0)
+    """Unsent routine rows older than this are dropped. With sync disabled the whole outbox is
+    kept this long (so enabling sync later sends recent history) and then pruned daily."""
     mqtt: MqttSinkConfig | None = None
     http: HttpSinkConfig | None = None
 

@@ -29,6 +29,7 @@ TIME_COLUMN: dict[str, str] = {
     "line_crossings": "timestamp", "identity_events": "timestamp", "plate_reads": "timestamp",
     "vehicle_logs": "COALESCE(exit_time, entry_time)",
     "attendance_records": "COALESCE(check_out_time, check_in_time, work_date)",
+    "outbox": "created_at",
 }
 """How old a row is, per table (ISO-8601 text compares in time order)."""
 
@@ -38,6 +39,17 @@ CHUNK_ROWS = 5000
 run over years of rows neither stalls the watchdog nor fills the writer's queue."""
 VACUUM_PAGES = 2000
 """Free pages returned to the file system per writer transaction (8 MB at 4 KB pages)."""
+
+
+def retention_days(storage_days: dict[str, float], sync_enabled: bool,
+                   outbox_days: float) -> dict[str, float]:
+    """Days to keep per table. Without sync nothing drains the outbox (the upstream copy of
+    every event), so it is kept ``outbox_days`` and then deleted like a log; with sync the
+    sync worker's cap owns it (it never drops protected rows)."""
+    days = dict(storage_days)
+    if not sync_enabled:
+        days["outbox"] = outbox_days
+    return days
 
 
 def cutoffs(days: dict[str, float], now: datetime | None = None) -> dict[str, str]:
@@ -59,6 +71,10 @@ def delete_due(conn: sqlite3.Connection, table: str, cutoff: str,
     else:
         n = conn.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} "
                          f"WHERE {column} < ? LIMIT ?)", (cutoff, int(limit))).rowcount
+    if n and table == "outbox":  # acknowledgements of rows that are gone
+        conn.execute("DELETE FROM outbox_acks WHERE outbox_id < "
+                     "COALESCE((SELECT MIN(id) FROM outbox), (SELECT MAX(outbox_id) + 1 "
+                     "FROM outbox_acks))")
     if n:
         metrics.RETENTION_DELETED.labels(table).inc(n)
     return n

@@ -120,3 +120,26 @@ def test_disk_guard_skips_crops_but_not_events(tmp_path: Path,
     w.stop()
     assert connect(tmp_path / "e.db", readonly=True).execute(
         "SELECT COUNT(*) FROM line_crossings").fetchone()[0] == 1
+
+
+def test_without_sync_the_outbox_is_pruned_by_age(tmp_path: Path) -> None:
+    """Nothing drains the outbox when sync is off: retention keeps it bounded."""
+    from edge.store.retention import retention_days
+
+    w = StoreWriter(tmp_path / "o.db", "s")
+    w.start()
+    for i in range(3):
+        w.submit(Crossing(camera_id="c", ts=NOW, line_id="l", tracker_id=i,
+                          class_name="person", direction="entry"))
+    w.flush()
+    w.call(lambda c: c.execute("INSERT INTO outbox_acks (outbox_id, sink, status, reason, "
+                               "acked_at) SELECT id, 'mqtt', 'sent', '', '' FROM outbox"))
+    days = retention_days({"line_crossings": 365}, sync_enabled=False, outbox_days=30)
+    assert retention_days({}, sync_enabled=True, outbox_days=30) == {}
+    job = RetentionJob(w.call, days)
+    assert job.run_once(now=NOW + timedelta(days=10)) == {}
+    assert job.run_once(now=NOW + timedelta(days=31)) == {"outbox": 3}
+    w.stop()
+    conn = connect(tmp_path / "o.db", readonly=True)
+    assert conn.execute("SELECT COUNT(*) FROM line_crossings").fetchone()[0] == 3  # kept
+    assert conn.execute("SELECT COUNT(*) FROM outbox_acks").fetchone()[0] == 0
