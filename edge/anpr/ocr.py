@@ -1,8 +1,14 @@
 """OCR engines behind one interface: RapidOCR (PP-OCRv4 on ONNX Runtime) and EasyOCR.
 
-Both return the plate line of a plate crop: the crop is enlarged to a readable height, text
-boxes much shorter than the tallest one (state names, dealer frames, slogans) are dropped,
-and the rest is joined left to right and normalised.
+Both return the plate line of an image: a plate crop is first scaled to a given height and
+padded (the text detector misses text that fills the whole picture or sits at its edge), text
+boxes much shorter than the tallest one (state names, dealer frames, slogans) are dropped, and
+the rest is joined left to right and normalised.
+
+RapidOCR's detector by default scales every picture *up* until its short side is 736 px; on a
+plate crop that makes characters ~300 px tall, which PP-OCR's detector mostly misses (and it
+costs ~0.5 s). Here the detector only scales *down* (long side at most 960 px) and the caller
+chooses the plate's height (see ``edge.anpr.reader``).
 """
 
 from __future__ import annotations
@@ -30,24 +36,32 @@ class OcrText:
 
 
 class OcrEngine(Protocol):
-    """Reads the plate line of a plate crop."""
+    """Reads the plate line of an image."""
 
     name: str
 
-    def read(self, crop_bgr: np.ndarray) -> OcrText: ...
+    def read(self, image_bgr: np.ndarray, height: int | None = None) -> OcrText:
+        """The plate line; ``height``: scale a plate crop to this many pixels first (None:
+        a scene, read as it is)."""
+        ...
 
 
-def prepare(crop_bgr: np.ndarray, height: int = 96) -> np.ndarray:
-    """Enlarge small crops to ``height`` px and pad them (detectors miss text at the edge)."""
+def prepare(crop_bgr: np.ndarray, height: int, pad: float = 0.3) -> np.ndarray:
+    """Scale a plate crop to ``height`` px and pad it by ``pad`` x height on every side."""
     h = crop_bgr.shape[0]
-    if h < height:
+    if h != height:
         crop_bgr = cv2.resize(crop_bgr, None, fx=height / h, fy=height / h,
-                              interpolation=cv2.INTER_CUBIC)
-    return cv2.copyMakeBorder(crop_bgr, 16, 16, 16, 16, cv2.BORDER_REPLICATE)
+                              interpolation=cv2.INTER_CUBIC if h < height else cv2.INTER_AREA)
+    p = int(pad * height)
+    return cv2.copyMakeBorder(crop_bgr, p, p, p, p, cv2.BORDER_REPLICATE)
 
 
 def plate_line(boxes: list[tuple[np.ndarray, str, float]], keep: float = 0.6) -> OcrText:
-    """Join the tallest text boxes left to right: the plate's characters."""
+    """Join the tallest text boxes left to right: the plate's characters.
+
+    When a gap or an emblem splits the plate into two boxes that overlap, the recogniser
+    often reads the character at the seam in both (``MZA2`` + ``275``); that repeat is dropped.
+    """
     boxes = [(np.asarray(b, np.float32).reshape(-1, 2), t, float(c)) for b, t, c in boxes
              if normalise(t)]
     if not boxes:
@@ -56,9 +70,17 @@ def plate_line(boxes: list[tuple[np.ndarray, str, float]], keep: float = 0.6) ->
     tallest = max(heights)
     line = sorted(((b, t, c) for (b, t, c), h in zip(boxes, heights, strict=True)
                    if h >= keep * tallest), key=lambda x: float(x[0][:, 0].min()))
+    text, right = "", None
+    for b, t, _ in line:
+        chars = normalise(t)
+        x1, x2 = float(b[:, 0].min()), float(b[:, 0].max())
+        seam = right is not None and x1 < right + 0.1 * (x2 - x1) / len(chars)
+        if seam and text and text[-1] == chars[0]:
+            chars = chars[1:]
+        text, right = text + chars, x2
     raw = " ".join(t for _, t, _ in line)
     conf = float(np.mean([c for _, _, c in line]))
-    return OcrText(normalise(raw), raw, round(conf, 4))
+    return OcrText(text, raw, round(conf, 4))
 
 
 class RapidOcrEngine:
@@ -69,13 +91,14 @@ class RapidOcrEngine:
     def __init__(self) -> None:
         from rapidocr_onnxruntime import RapidOCR
 
-        self._ocr = RapidOCR()
+        self._ocr = RapidOCR(det_limit_type="max", det_limit_side_len=960)
         self._lock = threading.Lock()
 
-    def read(self, crop_bgr: np.ndarray) -> OcrText:
-        """The plate line of ``crop_bgr``."""
+    def read(self, image_bgr: np.ndarray, height: int | None = None) -> OcrText:
+        """The plate line of ``image_bgr`` (see :class:`OcrEngine`)."""
+        image = prepare(image_bgr, height) if height else image_bgr
         with self._lock:
-            result, _ = self._ocr(prepare(crop_bgr))
+            result, _ = self._ocr(image, use_cls=False)  # plates are upright
         return plate_line([(r[0], r[1], r[2]) for r in (result or [])])
 
 
@@ -95,10 +118,11 @@ class EasyOcrEngine:
                                       download_enabled=False, verbose=False)
         self._lock = threading.Lock()
 
-    def read(self, crop_bgr: np.ndarray) -> OcrText:
-        """The plate line of ``crop_bgr``."""
+    def read(self, image_bgr: np.ndarray, height: int | None = None) -> OcrText:
+        """The plate line of ``image_bgr`` (see :class:`OcrEngine`)."""
+        image = prepare(image_bgr, height) if height else image_bgr
         with self._lock:
-            result = self._reader.readtext(prepare(crop_bgr), allowlist=PLATE_CHARS)
+            result = self._reader.readtext(image, allowlist=PLATE_CHARS)
         return plate_line([(r[0], r[1], r[2]) for r in result])
 
 

@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from edge.anpr.formats import PlateFormat, correct
+from edge.anpr.formats import PlateFormat
 from edge.anpr.lists import PlateLists
 from edge.anpr.localise import PlateLocaliser, lower_part, sharpness
 from edge.anpr.ocr import OcrEngine, make_engine
+from edge.anpr.reader import PlateReader
 from edge.anpr.voting import Decision, PlateVote, Read
 from edge.config.anpr import AnprConfig
 from edge.config.models import CANONICAL_CLASSES, VEHICLE_CLASSES, Settings
@@ -91,6 +92,8 @@ class AnprService:
         self.lists = lists or PlateLists(cfg.allow, cfg.deny, cfg.fuzzy_distance)
         self.formats = formats if formats is not None else tuple(
             PlateFormat(f.name, f.template) for f in cfg.formats)
+        self.reader = PlateReader(engine, self.formats, generic=cfg.generic_fallback,
+                                  heights=cfg.ocr_heights, agree=cfg.ocr_agree)
         self.tracks: dict[tuple[str, int], _Track] = {}
         self.dropped = 0
         self._lock = threading.Lock()
@@ -222,19 +225,18 @@ class AnprService:
             plate = lower_part(vehicle)
         if plate.shape[0] < self.cfg.min_plate_px or sharpness(plate) < self.cfg.min_sharpness:
             return
-        text = self.engine.read(plate)
+        text = self.reader.read(plate, scene=self.localiser is None)
         metrics.ANPR_READS.labels(self.engine.name).inc()
         metrics.ANPR_READ_SECONDS.labels(self.engine.name).observe(time.perf_counter() - t0)
-        fixed = correct(text.text, self.formats, self.cfg.generic_fallback)
-        if fixed is None:
+        if text is None:
             return
         events: list[Event] = [PlateRead(
             camera_id=t.camera_id, vehicle_uid=t.uid, tracker_id=t.track_id,
-            plate_text=fixed[0], raw_text=text.raw, confidence=text.confidence,
+            plate_text=text.plate, raw_text=text.raw, confidence=text.confidence,
             engine=self.engine.name)]
         with self._lock:
             t.ocr_confidences.append(text.confidence)
-            decision = t.vote.add(Read(fixed[0], text.confidence, float(plate.shape[0])))
+            decision = t.vote.add(Read(text.plate, text.confidence, float(plate.shape[0])))
             if decision is not None and t.decided is None:
                 self._decide(t, decision)
                 events.append(self._snapshot(t))

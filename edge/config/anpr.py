@@ -30,6 +30,10 @@ def _india() -> list[PlateFormatConfig]:
     return [PlateFormatConfig(name=n, template=t) for n, t in INDIA_FORMATS]
 
 
+DEFAULT_OCR_HEIGHTS: tuple[int, ...] = (128, 256, 80, 192)
+"""Plate heights (px) tried in order; measured best on ../shared/data/anpr (README)."""
+
+
 class AnprConfig(Strict):
     """Licence-plate reading: localiser, OCR engine, formats, voting, lists, worker."""
 
@@ -48,6 +52,10 @@ class AnprConfig(Strict):
     read_interval_s: float = Field(0.3, ge=0, le=60)
     min_votes: int = Field(3, ge=1, le=50)
     min_share: float = Field(0.6, gt=0, le=1)
+    ocr_heights: list[int] = Field(default_factory=lambda: list(DEFAULT_OCR_HEIGHTS),
+                                   min_length=1, max_length=8)
+    """Plate crop heights (px) OCR tries in order, until ``ocr_agree`` reads agree."""
+    ocr_agree: int = Field(2, ge=1, le=8)
     min_plate_px: int = Field(12, ge=4)
     """Plates shorter than this (pixels) are too small to read and are skipped."""
     min_sharpness: float = Field(15.0, ge=0)
@@ -55,6 +63,14 @@ class AnprConfig(Strict):
     queue_max: int = Field(16, ge=1, le=10_000)
     track_gone_s: float = Field(5.0, gt=0, le=600)
     """A vehicle track unseen this long has left: its plate is decided and its exit logged."""
+
+    @field_validator("ocr_heights")
+    @classmethod
+    def _heights(cls, v: list[int]) -> list[int]:
+        bad = [h for h in v if not 32 <= h <= 512]
+        if bad:
+            raise ValueError(f"OCR heights must be 32-512 px, got {bad}")
+        return v
 
     @field_validator("allow", "deny")
     @classmethod

@@ -91,13 +91,24 @@ def test_plate_line_drops_small_text_and_joins_left_to_right() -> None:
     assert got == OcrText("KA011234", "KA 01 1234", 0.85)
 
 
+def test_plate_line_reads_the_seam_character_once() -> None:
+    """A plate split in two overlapping boxes: the seam character is not doubled."""
+    def box(x: float, w: float) -> list[list[float]]:
+        return [[x, 10], [x + w, 10], [x + w, 60], [x, 60]]
+
+    assert plate_line([(box(10, 100), "MZA2", 0.9), (box(100, 80), "275", 0.9)]).text == "MZA275"
+    # Apart (no overlap), a repeated character is real.
+    assert plate_line([(box(10, 80), "KA01", 0.9), (box(120, 80), "1234", 0.9)]).text == \
+        "KA011234"
+
+
 class Engine:
     name = "scripted"
 
     def __init__(self, texts: list[str]) -> None:
         self.texts = texts
 
-    def read(self, crop: np.ndarray) -> OcrText:
+    def read(self, crop: np.ndarray, height: int | None = None) -> OcrText:
         t = self.texts.pop(0) if self.texts else ""
         return OcrText(normalise(t), t, 0.9)
 
@@ -120,7 +131,7 @@ def test_service_reads_until_decided_then_logs_one_row_with_exit() -> None:
     events: list = []
     engine = Engine(["KA01AB1234", "KAO1AB1234", "KA01A81234", "KA01AB1234"])
     svc = AnprService(AnprConfig(enabled=True, deny=["KA01AB1234"], min_sharpness=0,
-                                 read_interval_s=0), engine, events.extend)
+                                 ocr_heights=[128], read_interval_s=0), engine, events.extend)
     svc.start()
     image = np.random.default_rng(0).integers(0, 255, (480, 640, 3), np.uint8)
     answers = []
@@ -145,7 +156,8 @@ def test_service_reads_until_decided_then_logs_one_row_with_exit() -> None:
 def test_a_track_that_disappears_is_closed_with_its_best_plate() -> None:
     events: list = []
     svc = AnprService(AnprConfig(enabled=True, min_sharpness=0, read_interval_s=0,
-                                 track_gone_s=2), Engine(["TG02XY5678"]), events.extend)
+                                 ocr_heights=[128], track_gone_s=2),
+                      Engine(["TG02XY5678"]), events.extend)
     svc.start()
     image = np.random.default_rng(1).integers(0, 255, (480, 640, 3), np.uint8)
     svc.observe(image, (0, 0), frame(0)).wait(5)
@@ -176,3 +188,52 @@ def test_plates_cli(tmp_path: Path) -> None:
     assert missing.exit_code == 1 and "on no list" in missing.output
     bad = run(app, ["plates", "deny", "!", "-c", str(cfg)])
     assert bad.exit_code == 2 and "not a plate number" in bad.output
+
+
+class SizedEngine:
+    """Answers by the plate height asked for; records the heights."""
+
+    name = "sized"
+
+    def __init__(self, by_height: dict[int | None, tuple[str, float]]) -> None:
+        self.by_height = by_height
+        self.asked: list[int | None] = []
+
+    def read(self, crop: np.ndarray, height: int | None = None) -> OcrText:
+        self.asked.append(height)
+        text, conf = self.by_height.get(height, ("", 0.0))
+        return OcrText(normalise(text), text, conf)
+
+
+def test_reader_stops_when_two_sizes_agree_after_correction() -> None:
+    from edge.anpr.reader import PlateReader
+
+    engine = SizedEngine({128: ("KA01AB1234", 0.8), 256: ("KAO1A81234", 0.7),
+                          80: ("XX", 0.99)})
+    got = PlateReader(engine, INDIA, heights=(128, 256, 80)).read(np.zeros((20, 60, 3)))
+    assert got is not None and (got.plate, got.votes, got.passes) == ("KA01AB1234", 2, 2)
+    assert engine.asked == [128, 256]
+    assert got.raw == "KA01AB1234" and got.confidence == 0.75 and got.format.startswith("IN")
+
+
+def test_reader_without_agreement_takes_the_most_confident_and_scenes_read_once() -> None:
+    from edge.anpr.reader import PlateReader
+
+    engine = SizedEngine({128: ("TG02XY5678", 0.6), 256: ("TG02XY5676", 0.9), 80: ("", 0.0),
+                          None: ("MH12DE1433", 0.8)})
+    reader = PlateReader(engine, INDIA, heights=(128, 256, 80))
+    got = reader.read(np.zeros((20, 60, 3)))
+    assert got is not None and (got.plate, got.votes, got.passes) == ("TG02XY5676", 1, 3)
+    engine.asked.clear()
+    scene = reader.read(np.zeros((200, 300, 3)), scene=True)
+    assert scene is not None and scene.plate == "MH12DE1433" and engine.asked == [None]
+    assert PlateReader(SizedEngine({}), INDIA).read(np.zeros((20, 60, 3))) is None
+    with pytest.raises(ValueError, match="height"):
+        PlateReader(engine, INDIA, heights=())
+
+
+def test_ocr_heights_out_of_range_are_named() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=r"OCR heights must be 32-512 px, got \[10\]"):
+        AnprConfig(ocr_heights=[128, 10])
