@@ -4,7 +4,8 @@
 On the same video (PETS ``vtest.avi``) and the config's first model:
   (a) bare: ``model.predict`` over batches of ``--batch`` frames already in memory (ceiling);
   (b) pipeline: the real App with 1..N file cameras, unpaced, every frame processed;
-  (c) naive: ``model.track(stream=True)`` + ``sv.LineZone``, one camera after another.
+  (c) naive: ``model.track(stream=True)`` + ``sv.LineZone``, one camera after another, with
+      ultralytics' own thread setting (``cpu_count - 1``), plus one run given every core.
 For each run: frames/s, ratios to (a) and (c), the age of a frame from capture to its events
 being committed (p50/p95), CPU % (100 = one core) and RSS; then the pipeline's counting error
 on the PETS lines over the whole video, so speed is never bought with accuracy.
@@ -103,8 +104,11 @@ def bench_pipeline(base: dict, video: Path, cameras: int, frames: int, tmp: Path
             "age_p95_ms": 1000 * ages[int(len(ages) * 0.95)], **usage.done()}
 
 
-def bench_naive(model_path: str, video: Path, cameras: int, frames: int, imgsz: int
-                ) -> dict[str, float]:
+def bench_naive(model_path: str, video: Path, cameras: int, frames: int, imgsz: int,
+                all_cores: bool = False) -> dict[str, float]:
+    """The hand-written loop. ultralytics sets torch to ``cpu_count - 1`` threads when its
+    predictor starts (1 on a 2-core box); ``all_cores`` puts every core back after that, as
+    a reference for how much of the pipeline's lead is batching rather than threads."""
     from ultralytics import YOLO
 
     set_inference_threads(None)
@@ -117,6 +121,8 @@ def bench_naive(model_path: str, video: Path, cameras: int, frames: int, imgsz: 
         for i, result in enumerate(model.track(str(video), stream=True, verbose=False,
                                                imgsz=imgsz, persist=True)):
             zone.trigger(sv.Detections.from_ultralytics(result))
+            if all_cores and i == 0:
+                set_inference_threads(None)
             total += 1
             if i + 1 >= frames:
                 break
@@ -167,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     for n in args.cameras:
         rows[f"naive, {n} camera(s)"] = bench_naive(source, args.video, n, args.frames,
                                                     model_cfg.imgsz)
+    rows["naive, 1 camera, all cores"] = bench_naive(source, args.video, 1, args.frames,
+                                                     model_cfg.imgsz, all_cores=True)
     ceiling = next(iter(rows.values()))["fps"]
     for name, row in rows.items():
         row["x_bare"] = row["fps"] / ceiling

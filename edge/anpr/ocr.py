@@ -56,7 +56,7 @@ def prepare(crop_bgr: np.ndarray, height: int, pad: float = 0.3) -> np.ndarray:
     return cv2.copyMakeBorder(crop_bgr, p, p, p, p, cv2.BORDER_REPLICATE)
 
 
-def plate_line(boxes: list[tuple[np.ndarray, str, float]], keep: float = 0.6) -> OcrText:
+def plate_line(boxes: list[tuple[np.ndarray, str, float]], keep: float = 0.7) -> OcrText:
     """Join the tallest text boxes left to right: the plate's characters.
 
     When a gap or an emblem splits the plate into two boxes that overlap, the recogniser
