@@ -4,7 +4,7 @@ A plate crop is read at the first height of ``heights``, then the next, until tw
 (after format correction) agree or the heights run out; the answer is the reading with most
 votes, then the highest summed confidence. On ../shared/data/anpr (RapidOCR, platedet crops)
 one size alone reads 64-66 % of full photos exactly, the four sizes with early agreement
-69.7 % at ~2.2 OCR passes per image (see README, "Licence plates").
+about 70 % at ~2.2 OCR passes per image (see README, "Licence plates").
 
 A scene (the ``text`` localiser's lower part of a vehicle, or a whole photo) is read once, as
 it is.
