@@ -4,8 +4,9 @@ Exports live next to their ``.pt`` under ultralytics' own names (``x.onnx``,
 ``x_openvino_model/``, ``x.engine``). ``auto`` picks, by measurement on this project's CPU
 boxes and NVIDIA's guidance for CUDA/Jetson:
 
-* CPU: ONNX Runtime (5.5 frames/s on the 2-core dev box vs 4.1 for PyTorch and 4.6 for
-  OpenVINO, YOLOv8s at 640, batch 4), then OpenVINO, then PyTorch;
+* CPU: ONNX Runtime (7.2-7.4 frames/s on the 2-core dev box vs 6.6 for PyTorch and 7.5 for
+  OpenVINO, YOLOv8s at 640, batch 4: OpenVINO is within noise and an optional extra), then
+  OpenVINO, then PyTorch;
 * CUDA / Jetson: a TensorRT engine, then PyTorch (fp16 when ``half``).
 
 An export is used only when it is newer than its ``.pt`` (a stale export would silently run
