@@ -56,6 +56,20 @@ def prepare(crop_bgr: np.ndarray, height: int, pad: float = 0.3) -> np.ndarray:
     return cv2.copyMakeBorder(crop_bgr, p, p, p, p, cv2.BORDER_REPLICATE)
 
 
+DET_SIDE = 960
+"""Longest side RapidOCR's text detector works at (larger pictures are scaled down to it)."""
+
+
+def scene(image_bgr: np.ndarray, long_side: int = DET_SIDE) -> np.ndarray:
+    """A scene enlarged so its longest side is ``long_side`` (never shrunk here): the lower
+    part of a small vehicle box would otherwise hold plate text a few pixels tall."""
+    h, w = image_bgr.shape[:2]
+    if max(h, w) >= long_side:
+        return image_bgr
+    f = long_side / max(h, w)
+    return cv2.resize(image_bgr, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
+
+
 def plate_line(boxes: list[tuple[np.ndarray, str, float]], keep: float = 0.7) -> OcrText:
     """Join the tallest text boxes left to right: the plate's characters.
 
@@ -91,12 +105,12 @@ class RapidOcrEngine:
     def __init__(self) -> None:
         from rapidocr_onnxruntime import RapidOCR
 
-        self._ocr = RapidOCR(det_limit_type="max", det_limit_side_len=960)
+        self._ocr = RapidOCR(det_limit_type="max", det_limit_side_len=DET_SIDE)
         self._lock = threading.Lock()
 
     def read(self, image_bgr: np.ndarray, height: int | None = None) -> OcrText:
         """The plate line of ``image_bgr`` (see :class:`OcrEngine`)."""
-        image = prepare(image_bgr, height) if height else image_bgr
+        image = prepare(image_bgr, height) if height else scene(image_bgr)
         with self._lock:
             result, _ = self._ocr(image, use_cls=False)  # plates are upright
         return plate_line([(r[0], r[1], r[2]) for r in (result or [])])

@@ -237,3 +237,14 @@ def test_ocr_heights_out_of_range_are_named() -> None:
 
     with pytest.raises(ValidationError, match=r"OCR heights must be 32-512 px, got \[10\]"):
         AnprConfig(ocr_heights=[128, 10])
+
+
+def test_plate_crops_are_scaled_to_the_height_asked_and_small_scenes_enlarged() -> None:
+    from edge.anpr.ocr import prepare, scene
+
+    crop = np.zeros((40, 120, 3), np.uint8)
+    assert prepare(crop, 128).shape[:2] == (128 + 2 * 38, 384 + 2 * 38)
+    assert prepare(np.zeros((300, 900, 3), np.uint8), 80).shape[:2] == (80 + 48, 240 + 48)
+    assert scene(np.zeros((90, 300, 3), np.uint8)).shape[:2] == (288, 960)
+    big = np.zeros((720, 1280, 3), np.uint8)
+    assert scene(big) is big
