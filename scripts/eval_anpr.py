@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Plate reading accuracy and latency on ../shared/data/anpr, per engine x localiser.
 
-Full car photos go through a localiser (``platedet`` model, or ``text``: the OCR engine's own
-text detector on the whole photo) and then the plate reader with the default configuration
-(``AnprConfig()``: Indian formats + generic fallback, OCR at several heights until two reads
-agree); cropped plates go straight to the reader. A read counts when, after normalisation and
-format correction, it equals the label exactly. ``O=0`` also counts a read that differs from
-the label only by O versus 0: many US states print both with one glyph and the labels mix
-them (e.g. ``IDAH0HI``), so no reader can tell; it is shown beside, never instead. Nothing is
-tuned per file.
+Full car photos go through a localiser (``platedet`` model, falling back to the text
+detector on the whole photo when it finds no plate, as the service does; or ``text``: the
+OCR engine's own text detector on the whole photo) and then the plate reader with the
+default configuration (``AnprConfig()``: Indian formats + generic fallback, OCR at several
+heights until two reads agree); cropped plates go straight to the reader. A read counts when,
+after normalisation and format correction, it equals the label exactly. ``O=0`` also counts
+a read that differs from the label only by O versus 0: many US states print both with one
+glyph and the labels mix them (e.g. ``IDAH0HI``), so no reader can tell; it is shown beside,
+never instead. Nothing is tuned per file.
 
 Example:
     python scripts/eval_anpr.py --data ../shared/data/anpr --engines rapidocr easyocr \\
@@ -87,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
                 read = None
                 if full and loc == "platedet":
                     found = platedet.crop(img)
-                    read = reader.read(found[0]) if found else None
+                    if found is not None:
+                        read = reader.read(found[0])
+                    elif cfg.text_fallback:  # as the service does
+                        read = reader.read(img, scene=True)
                 else:
                     read = reader.read(img, scene=full)
                 ms = (time.perf_counter() - t0) * 1000

@@ -216,16 +216,13 @@ class AnprService:
 
     def _read(self, t: _Track, vehicle: np.ndarray) -> None:
         t0 = time.perf_counter()
-        if self.localiser is not None:
-            found = self.localiser.crop(vehicle)
-            if found is None:
-                return
-            plate = found[0]
-        else:
-            plate = lower_part(vehicle)
+        found = self.localiser.crop(vehicle) if self.localiser is not None else None
+        if found is None and self.localiser is not None and not self.cfg.text_fallback:
+            return
+        plate = found[0] if found is not None else lower_part(vehicle)
         if plate.shape[0] < self.cfg.min_plate_px or sharpness(plate) < self.cfg.min_sharpness:
             return
-        text = self.reader.read(plate, scene=self.localiser is None)
+        text = self.reader.read(plate, scene=found is None)
         metrics.ANPR_READS.labels(self.engine.name).inc()
         metrics.ANPR_READ_SECONDS.labels(self.engine.name).observe(time.perf_counter() - t0)
         if text is None:

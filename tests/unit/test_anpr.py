@@ -248,3 +248,28 @@ def test_plate_crops_are_scaled_to_the_height_asked_and_small_scenes_enlarged() 
     assert scene(np.zeros((90, 300, 3), np.uint8)).shape[:2] == (288, 960)
     big = np.zeros((720, 1280, 3), np.uint8)
     assert scene(big) is big
+
+
+class NoPlate:
+    """A localiser that never finds a plate."""
+
+    name = "none"
+
+    def crop(self, image: np.ndarray) -> None:
+        return None
+
+
+@pytest.mark.parametrize("fallback", [True, False])
+def test_when_the_plate_model_finds_nothing_the_text_detector_reads_if_allowed(
+        fallback: bool) -> None:
+    events: list = []
+    engine = SizedEngine({None: ("MH12DE1433", 0.9)})
+    svc = AnprService(AnprConfig(enabled=True, min_sharpness=0, read_interval_s=0,
+                                 text_fallback=fallback), engine, events.extend,
+                      localiser=NoPlate())  # type: ignore[arg-type]
+    svc.start()
+    image = np.random.default_rng(2).integers(0, 255, (480, 640, 3), np.uint8)
+    assert svc.observe(image, (0, 0), frame(0)).wait(5)
+    svc.stop()
+    reads = [e.plate_text for e in events if isinstance(e, PlateRead)]
+    assert (reads, engine.asked) == ((["MH12DE1433"], [None]) if fallback else ([], []))
