@@ -12,7 +12,8 @@ import supervision as sv
 from edge.analytics.lines import LineCrossing
 from edge.anpr.formats import INDIA, PlateFormat, correct, normalise
 from edge.anpr.lists import PlateLists
-from edge.anpr.ocr import OcrText, plate_line
+from edge.anpr.ocr import OcrText, plate_line, prepare, scene
+from edge.anpr.reader import PlateReader
 from edge.anpr.service import AnprService
 from edge.anpr.voting import PlateVote, Read
 from edge.config.anpr import AnprConfig
@@ -206,8 +207,6 @@ class SizedEngine:
 
 
 def test_reader_stops_when_two_sizes_agree_after_correction() -> None:
-    from edge.anpr.reader import PlateReader
-
     engine = SizedEngine({128: ("KA01AB1234", 0.8), 256: ("KAO1A81234", 0.7),
                           80: ("XX", 0.99)})
     got = PlateReader(engine, INDIA, heights=(128, 256, 80)).read(np.zeros((20, 60, 3)))
@@ -217,8 +216,6 @@ def test_reader_stops_when_two_sizes_agree_after_correction() -> None:
 
 
 def test_reader_without_agreement_takes_the_most_confident_and_scenes_read_once() -> None:
-    from edge.anpr.reader import PlateReader
-
     engine = SizedEngine({128: ("TG02XY5678", 0.6), 256: ("TG02XY5676", 0.9), 80: ("", 0.0),
                           None: ("MH12DE1433", 0.8)})
     reader = PlateReader(engine, INDIA, heights=(128, 256, 80))
@@ -240,8 +237,6 @@ def test_ocr_heights_out_of_range_are_named() -> None:
 
 
 def test_plate_crops_are_scaled_to_the_height_asked_and_small_scenes_enlarged() -> None:
-    from edge.anpr.ocr import prepare, scene
-
     crop = np.zeros((40, 120, 3), np.uint8)
     assert prepare(crop, 128).shape[:2] == (128 + 2 * 38, 384 + 2 * 38)
     assert prepare(np.zeros((300, 900, 3), np.uint8), 80).shape[:2] == (80 + 48, 240 + 48)
