@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
 """Plate reading accuracy and latency on ../shared/data/anpr, per engine x localiser.
 
+Each image is read with the plate formats of a configuration: ``default`` is ``AnprConfig()``
+(Indian formats + generic fallback, whatever the photo's country), ``regional`` the built-in
+region a deployment there would set (``anpr.region: eu`` for the European photos, ``us`` for
+the American ones).
+
 Full car photos go through a localiser (``platedet`` model, falling back to the text
 detector on the whole photo when it finds no plate, as the service does; or ``text``: the
 OCR engine's own text detector on the whole photo) and then the plate reader with the
@@ -13,7 +18,7 @@ never instead. Nothing is tuned per file.
 
 Example:
     python scripts/eval_anpr.py --data ../shared/data/anpr --engines rapidocr easyocr \\
-        --localisers platedet text [--limit 50] [--json]
+        --localisers platedet text [--configs default regional] [--limit 50] [--json]
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import cv2
 
 from edge.anpr.formats import PlateFormat
 from edge.anpr.localise import PlateLocaliser
-from edge.anpr.ocr import make_engine
+from edge.anpr.ocr import OcrEngine, make_engine
 from edge.anpr.reader import PlateReader
 from edge.config.anpr import AnprConfig
 
@@ -53,6 +58,14 @@ def load(data: Path, limit: int | None) -> list[dict[str, str]]:
     return rows
 
 
+def reader_for(engine: OcrEngine, region: str | None) -> PlateReader:
+    """The plate reader of ``AnprConfig()`` (``region`` None) or of that built-in region."""
+    cfg = AnprConfig() if region is None else AnprConfig(region=region)
+    formats = tuple(PlateFormat(f.name, f.template) for f in cfg.formats)
+    return PlateReader(engine, formats, generic=cfg.generic_fallback, heights=cfg.ocr_heights,
+                       agree=cfg.ocr_agree, folds=cfg.folds)
+
+
 def fold_o0(text: str) -> str:
     """``text`` with every letter O written as digit 0."""
     return text.replace("O", "0")
@@ -64,17 +77,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=Path("../shared/data/anpr"))
     ap.add_argument("--engines", nargs="+", default=["rapidocr", "easyocr"])
     ap.add_argument("--localisers", nargs="+", default=["platedet", "text"])
+    ap.add_argument("--configs", nargs="+", default=["default", "regional"],
+                    choices=["default", "regional"])
     ap.add_argument("--limit", type=int, default=None, help="sample this many per kind")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     rows = load(args.data, args.limit)
     platedet = PlateLocaliser()
-    cfg = AnprConfig()
-    formats = tuple(PlateFormat(f.name, f.template) for f in cfg.formats)
     table = []
-    for engine_name in args.engines:
-        reader = PlateReader(make_engine(engine_name), formats, generic=cfg.generic_fallback,
-                             heights=cfg.ocr_heights, agree=cfg.ocr_agree)
+    for engine_name, config in ((e, c) for e in args.engines for c in args.configs):
+        engine = make_engine(engine_name)
+        readers = {region: reader_for(engine, None if config == "default" else region)
+                   for region in ("eu", "us")}
+        cfg = AnprConfig()
         for loc in args.localisers:
             stats: dict[tuple[str, str], list[tuple[bool, bool, float]]] = defaultdict(list)
             for r in rows:
@@ -84,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                 full = r["kind"] == "full_image"
                 if not full and loc != args.localisers[0]:
                     continue  # crops need no localiser: measured once per engine
+                reader = readers[r["region"].split("-")[0]]
                 t0 = time.perf_counter()
                 read = None
                 if full and loc == "platedet":
@@ -101,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                 stats[(kind, r["region"].split("-")[0])].append((ok, ok_o0, ms))
                 stats[(kind, "all")].append((ok, ok_o0, ms))
             for (kind, region), res in sorted(stats.items()):
-                table.append({"engine": engine_name,
+                table.append({"engine": engine_name, "config": config,
                               "localiser": loc if kind == "full" else "(crop)",
                               "kind": kind, "region": region, "n": len(res),
                               "exact": sum(r[0] for r in res),
@@ -111,10 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(table, indent=2))
         return 0
-    print("| engine | localiser | images | region | exact | accuracy | O=0 | median ms |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| engine | config | localiser | images | region | exact | accuracy | O=0 | median ms |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for t in table:
-        print(f"| {t['engine']} | {t['localiser']} | {t['kind']} | {t['region']} | "
+        print(f"| {t['engine']} | {t['config']} | {t['localiser']} | {t['kind']} | {t['region']} | "
               f"{t['exact']}/{t['n']} | {t['accuracy']:.1%} | {t['accuracy_o0']:.1%} | "
               f"{t['median_ms']} |")
     return 0

@@ -16,6 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
+from edge.anpr.ctc import best_path, fit_template
 from edge.config.anpr import INDIA_FORMATS
 
 TO_DIGIT = {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "G": "6",
@@ -68,17 +71,53 @@ def normalise(text: str) -> str:
 
 
 def correct(text: str, formats: tuple[PlateFormat, ...] = INDIA,
-            generic: bool = True) -> tuple[str, str] | None:
+            generic: bool = True, folds: dict[str, str] | None = None,
+            ) -> tuple[str, str] | None:
     """The plate as the first matching format reads it, with that format's name.
 
     Without a matching format the normalised text is kept (``generic``) when it looks like a
-    plate (2-10 letters and digits); otherwise None.
+    plate (2-10 letters and digits), with ``folds`` applied (``{"O": "0"}`` where O and 0
+    are one glyph); otherwise None.
     """
     plain = normalise(text)
     for fmt in formats:
         fixed = fmt.fit(plain)
         if fixed is not None:
             return fixed, fmt.name
+    return _generic(plain, generic, folds)
+
+
+def _generic(plain: str, generic: bool, folds: dict[str, str] | None) -> tuple[str, str] | None:
     if generic and GENERIC.match(plain):
+        for a, b in (folds or {}).items():
+            plain = plain.replace(a, b)
         return plain, "generic"
     return None
+
+
+FORMAT_MARGIN = 5.0
+"""How much less likely (natural log) than the recogniser's free reading a format's best
+reading may be and still be taken: about one character changed to a choice the recogniser
+gave under 1 % of its first choice's weight."""
+
+
+def correct_lattice(lattice: np.ndarray, formats: tuple[PlateFormat, ...], generic: bool = True,
+                    folds: dict[str, str] | None = None, margin: float = FORMAT_MARGIN,
+                    ) -> tuple[str, str] | None:
+    """The plate a recogniser's lattice reads (see :mod:`edge.anpr.ctc`), with its format.
+
+    Each format's most probable fitting reading is found in the lattice; those within
+    ``margin`` of the free reading compete, the ones as long as the free reading first (the
+    recogniser's count of characters is trusted before its characters), then the most
+    probable. With none, the free reading is kept as a generic plate.
+    """
+    free, free_logp, _ = best_path(lattice)
+    found = []
+    for fmt in formats:
+        fit = fit_template(lattice, fmt.template)
+        if fit is not None and fit[1] >= free_logp - margin:
+            found.append((abs(len(fmt.template) - len(free)), -fit[1], fit[0], fmt.name))
+    if found:
+        _, _, plate, name = min(found)
+        return plate, name
+    return _generic(free, generic, folds)

@@ -14,16 +14,18 @@ chooses the plate's height (see ``edge.anpr.reader``).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import cv2
 import numpy as np
 
+from edge.anpr.ctc import PLATE_CHARS, best_path, fold, plate_columns
 from edge.anpr.formats import normalise
 
-PLATE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+Line = tuple[np.ndarray, str, float, "np.ndarray | None"]
+"""One text box: its corner points, text, confidence and lattice (or None)."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class OcrText:
     text: str
     raw: str
     confidence: float
+    lattice: np.ndarray | None = field(default=None, compare=False, repr=False)
+    """The recogniser's per-frame probabilities over the plate alphabet for the plate line
+    (see :mod:`edge.anpr.ctc`), when the engine exposes them; the format correction then
+    searches it instead of substituting characters."""
 
 
 class OcrEngine(Protocol):
@@ -70,31 +76,55 @@ def scene(image_bgr: np.ndarray, long_side: int = DET_SIDE) -> np.ndarray:
     return cv2.resize(image_bgr, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
 
 
-def plate_line(boxes: list[tuple[np.ndarray, str, float]], keep: float = 0.7) -> OcrText:
+def _drop_first_char(lat: np.ndarray) -> np.ndarray:
+    """``lat`` with the frames of its first emitted character turned to blank."""
+    idx = lat.argmax(axis=1)
+    nz = np.flatnonzero(idx)
+    if not nz.size:
+        return lat
+    end = int(nz[0])
+    while end < len(idx) and idx[end] == idx[nz[0]]:
+        end += 1
+    lat = lat.copy()
+    lat[:end] = 0.0
+    lat[:end, 0] = 1.0
+    return lat
+
+
+def plate_line(boxes: list[Line], keep: float = 0.7) -> OcrText:
     """Join the tallest text boxes left to right: the plate's characters.
 
     When a gap or an emblem splits the plate into two boxes that overlap, the recogniser
     often reads the character at the seam in both (``MZA2`` + ``275``); that repeat is dropped.
+    Lattices (when given) are joined the same way, a blank frame between two boxes.
     """
-    boxes = [(np.asarray(b, np.float32).reshape(-1, 2), t, float(c)) for b, t, c in boxes
-             if normalise(t)]
+    boxes = [(np.asarray(b, np.float32).reshape(-1, 2), t, float(c), lat)
+             for b, t, c, lat in boxes if normalise(t)]
     if not boxes:
         return OcrText("", "", 0.0)
-    heights = [float(b[:, 1].max() - b[:, 1].min()) for b, _, _ in boxes]
+    heights = [float(b[:, 1].max() - b[:, 1].min()) for b, _, _, _ in boxes]
     tallest = max(heights)
-    line = sorted(((b, t, c) for (b, t, c), h in zip(boxes, heights, strict=True)
-                   if h >= keep * tallest), key=lambda x: float(x[0][:, 0].min()))
+    line = sorted((box for box, h in zip(boxes, heights, strict=True) if h >= keep * tallest),
+                  key=lambda x: float(x[0][:, 0].min()))
     text, right = "", None
-    for b, t, _ in line:
+    lattices: list[np.ndarray] = []
+    gap = np.zeros((1, 1 + len(PLATE_CHARS)), np.float32)
+    gap[0, 0] = 1.0
+    for b, t, _, lat in line:
         chars = normalise(t)
         x1, x2 = float(b[:, 0].min()), float(b[:, 0].max())
         seam = right is not None and x1 < right + 0.1 * (x2 - x1) / len(chars)
         if seam and text and text[-1] == chars[0]:
             chars = chars[1:]
+            lat = _drop_first_char(lat) if lat is not None else None
         text, right = text + chars, x2
-    raw = " ".join(t for _, t, _ in line)
-    conf = float(np.mean([c for _, _, c in line]))
-    return OcrText(text, raw, round(conf, 4))
+        if lat is not None:
+            lattices.extend([gap, lat] if lattices else [lat])
+    raw = " ".join(t for _, t, _, _ in line)
+    conf = float(np.mean([c for _, _, c, _ in line]))
+    joined = np.concatenate(lattices) if len(lattices) and all(
+        x[3] is not None for x in line) else None
+    return OcrText(text, raw, round(conf, 4), joined)
 
 
 class RapidOcrEngine:
@@ -102,18 +132,51 @@ class RapidOcrEngine:
 
     name = "rapidocr"
 
+    min_score = 0.5
+    """Text boxes read with less mean confidence are dropped (RapidOCR's ``text_score``)."""
+
     def __init__(self) -> None:
         from rapidocr_onnxruntime import RapidOCR
 
         self._ocr = RapidOCR(det_limit_type="max", det_limit_side_len=DET_SIDE)
+        self._columns = plate_columns(list(self._ocr.text_rec.postprocess_op.character))
         self._lock = threading.Lock()
 
     def read(self, image_bgr: np.ndarray, height: int | None = None) -> OcrText:
-        """The plate line of ``image_bgr`` (see :class:`OcrEngine`)."""
+        """The plate line of ``image_bgr`` (see :class:`OcrEngine`), with its lattice.
+
+        RapidOCR's detector and recogniser are run step by step (the wheel's own pipeline
+        decodes only the best path over its 6,600-character alphabet): each text box's
+        probabilities are folded onto the plate alphabet, so a dash, a dot or an emblem can
+        never become a character, and the format search sees the second choices.
+        """
         image = prepare(image_bgr, height) if height else scene(image_bgr)
         with self._lock:
-            result, _ = self._ocr(image, use_cls=False)  # plates are upright
-        return plate_line([(r[0], r[1], r[2]) for r in (result or [])])
+            lines = self._lines(image)
+        return plate_line(lines)
+
+    def _lines(self, image: np.ndarray) -> list[Line]:
+        ocr = self._ocr
+        img, _, _ = ocr.preprocess(image)
+        img, _ = ocr.maybe_add_letterbox(img, {})
+        boxes, _ = ocr.auto_text_det(img)
+        if boxes is None:
+            return []
+        rec = ocr.text_rec
+        _, rec_h, rec_w = rec.rec_image_shape
+        out: list[Line] = []
+        for box, crop in zip(boxes, ocr.get_crop_img_list(img, boxes), strict=True):
+            aspect = crop.shape[1] / max(crop.shape[0], 1)
+            ratio = max(rec_w / rec_h, aspect)
+            x = rec.resize_norm_img(crop, ratio)[np.newaxis].astype(np.float32)
+            probs = rec.session(x)[0][0]
+            frames = max(1, min(len(probs), int(np.ceil(len(probs) * aspect / ratio))))
+            lat = fold(probs[:frames], self._columns)
+            text, _, confs = best_path(lat)
+            conf = float(np.mean(confs)) if confs else 0.0
+            if text and conf >= self.min_score:
+                out.append((box, text, conf, lat))
+        return out
 
 
 class EasyOcrEngine:
@@ -137,7 +200,7 @@ class EasyOcrEngine:
         image = prepare(image_bgr, height) if height else image_bgr
         with self._lock:
             result = self._reader.readtext(image, allowlist=PLATE_CHARS)
-        return plate_line([(r[0], r[1], r[2]) for r in result])
+        return plate_line([(r[0], r[1], r[2], None) for r in result])
 
 
 def make_engine(name: str) -> OcrEngine:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.anpr.formats import PlateFormat, correct
+from edge.anpr.formats import FORMAT_MARGIN, PlateFormat, correct, correct_lattice
 from edge.anpr.ocr import OcrEngine, OcrText
 from edge.config.anpr import DEFAULT_OCR_HEIGHTS
 
@@ -47,13 +47,16 @@ class PlateReader:
         engine: the OCR engine.
         formats: plate formats tried in order for the position-aware correction.
         generic: keep a read that fits no format when it looks like a plate.
+        folds: characters written as others in generic reads (``{"O": "0"}``).
+        margin: see :data:`edge.anpr.formats.FORMAT_MARGIN` (engines with a lattice).
         heights: plate heights tried in order for a plate crop.
         agree: stop once this many reads agree.
     """
 
     def __init__(self, engine: OcrEngine, formats: tuple[PlateFormat, ...], *,
                  generic: bool = True, heights: Sequence[int] = DEFAULT_OCR_HEIGHTS,
-                 agree: int = 2) -> None:
+                 agree: int = 2, folds: dict[str, str] | None = None,
+                 margin: float = FORMAT_MARGIN) -> None:
         if not heights:
             raise ValueError("PlateReader needs at least one plate height")
         self.engine = engine
@@ -61,6 +64,8 @@ class PlateReader:
         self.generic = generic
         self.heights = tuple(heights)
         self.agree = agree
+        self.folds = dict(folds or {})
+        self.margin = margin
 
     @property
     def name(self) -> str:
@@ -75,7 +80,11 @@ class PlateReader:
         for height in (None,) if scene else self.heights:
             passes += 1
             text = self.engine.read(image_bgr, height)
-            fixed = correct(text.text, self.formats, self.generic)
+            if text.lattice is not None:
+                fixed = correct_lattice(text.lattice, self.formats, self.generic, self.folds,
+                                        self.margin)
+            else:
+                fixed = correct(text.text, self.formats, self.generic, self.folds)
             if fixed is None:
                 continue
             votes[fixed[0]].append((text, fixed[1]))

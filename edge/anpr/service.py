@@ -93,7 +93,8 @@ class AnprService:
         self.formats = formats if formats is not None else tuple(
             PlateFormat(f.name, f.template) for f in cfg.formats)
         self.reader = PlateReader(engine, self.formats, generic=cfg.generic_fallback,
-                                  heights=cfg.ocr_heights, agree=cfg.ocr_agree)
+                                  heights=cfg.ocr_heights, agree=cfg.ocr_agree,
+                                  folds=cfg.folds)
         self.tracks: dict[tuple[str, int], _Track] = {}
         self.dropped = 0
         self._lock = threading.Lock()

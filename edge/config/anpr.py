@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from edge.config.base import Strict
 
@@ -26,6 +26,27 @@ INDIA_FORMATS: tuple[tuple[str, str], ...] = (
 """Indian private and commercial plates (state, district, series, number) and the BH series."""
 
 
+EUROPE_FORMATS: tuple[tuple[str, str], ...] = (
+    ("EU-LLDDDLL", "LLDDDLL"),      # Italy, France, Croatia, Slovakia: AB123CD, RK755AJ
+    ("EU-LLDDDDLL", "LLDDDDLL"),    # Croatia: ZG1234AB
+    ("EU-LLDDDDL", "LLDDDDL"),      # Croatia: ZG1234A
+    ("EU-LLDDLLL", "LLDDLLL"),      # United Kingdom: AB12CDE
+    ("EU-DDDDLLL", "DDDDLLL"),      # Spain: 1234BCD
+    ("EU-DLXDDDD", "DLXDDDD"),      # Czechia: 1A2 3456, 1AB 2345
+)
+"""Common European national formats (a deployment lists its own country's first)."""
+
+REGIONS: dict[str, tuple[tuple[tuple[str, str], ...], dict[str, str]]] = {
+    "in": (INDIA_FORMATS, {}),
+    "eu": (EUROPE_FORMATS, {}),
+    # Most US states print O and 0 with one glyph and do not tell them apart in their
+    # registries' look-ups; generic reads write both as 0.
+    "us": ((), {"O": "0"}),
+    "none": ((), {}),
+}
+"""Built-in plate formats and glyph folds per region (``anpr.region``)."""
+
+
 def _india() -> list[PlateFormatConfig]:
     return [PlateFormatConfig(name=n, template=t) for n, t in INDIA_FORMATS]
 
@@ -38,6 +59,9 @@ class AnprConfig(Strict):
     """Licence-plate reading: localiser, OCR engine, formats, voting, lists, worker."""
 
     enabled: bool = False
+    region: Literal["in", "eu", "us", "none"] = "in"
+    """Built-in formats and glyph folds (``REGIONS``) used where ``formats`` or ``folds`` are
+    not given: Indian formats by default."""
     engine: Literal["rapidocr", "easyocr"] = "rapidocr"
     localiser: Literal["platedet", "text"] = "platedet"
     text_fallback: bool = True
@@ -46,6 +70,9 @@ class AnprConfig(Strict):
     vehicles (fleet names) that fits no plate format but the generic one is a concern."""
     formats: list[PlateFormatConfig] = Field(default_factory=_india)
     """Tried in order; the first that fits corrects O/0, I/1, B/8, S/5, Z/2, G/6 by position."""
+    folds: dict[str, str] = Field(default_factory=dict)
+    """Characters written as others in plates that fit no format, e.g. ``{"O": "0"}`` where
+    the plates print both alike (the ``us`` region's default)."""
     generic_fallback: bool = True
     """Keep a read that fits no format when it looks like a plate (2-10 letters/digits)."""
     allow: list[str] = Field(default_factory=list)
@@ -67,6 +94,26 @@ class AnprConfig(Strict):
     queue_max: int = Field(16, ge=1, le=10_000)
     track_gone_s: float = Field(5.0, gt=0, le=600)
     """A vehicle track unseen this long has left: its plate is decided and its exit logged."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _region_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("region", "in") in REGIONS:
+            formats, folds = REGIONS[data.get("region", "in")]
+            data = dict(data)
+            data.setdefault("formats", [{"name": n, "template": t} for n, t in formats])
+            data.setdefault("folds", dict(folds))
+        return data
+
+    @field_validator("folds")
+    @classmethod
+    def _folds(cls, v: dict[str, str]) -> dict[str, str]:
+        chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+        bad = {a: b for a, b in v.items() if len(a) != 1 or len(b) != 1
+               or a not in chars or b not in chars}
+        if bad:
+            raise ValueError(f"folds map one capital letter or digit to another, got {bad}")
+        return v
 
     @field_validator("ocr_heights")
     @classmethod

@@ -10,6 +10,7 @@ import pytest
 import supervision as sv
 
 from edge.analytics.lines import LineCrossing
+from edge.anpr.ctc import best_path, one_hot
 from edge.anpr.formats import INDIA, PlateFormat, correct, normalise
 from edge.anpr.lists import PlateLists
 from edge.anpr.ocr import OcrText, plate_line, prepare, scene
@@ -87,8 +88,9 @@ def test_plate_line_drops_small_text_and_joins_left_to_right() -> None:
     def box(x: float, y: float, w: float, h: float) -> list[list[float]]:
         return [[x, y], [x + w, y], [x + w, y + h], [x, y + h]]
 
-    got = plate_line([(box(120, 40, 90, 40), "1234", 0.9), (box(10, 42, 100, 38), "KA 01", 0.8),
-                      (box(20, 5, 150, 12), "KARNATAKA", 0.99)])
+    got = plate_line([(box(120, 40, 90, 40), "1234", 0.9, None),
+                      (box(10, 42, 100, 38), "KA 01", 0.8, None),
+                      (box(20, 5, 150, 12), "KARNATAKA", 0.99, None)])
     assert got == OcrText("KA011234", "KA 01 1234", 0.85)
 
 
@@ -97,10 +99,14 @@ def test_plate_line_reads_the_seam_character_once() -> None:
     def box(x: float, w: float) -> list[list[float]]:
         return [[x, 10], [x + w, 10], [x + w, 60], [x, 60]]
 
-    assert plate_line([(box(10, 100), "MZA2", 0.9), (box(100, 80), "275", 0.9)]).text == "MZA275"
+    got = plate_line([(box(10, 100), "MZA2", 0.9, one_hot("MZA2")),
+                      (box(100, 80), "275", 0.9, one_hot("275"))])
+    assert got.text == "MZA275"
+    assert got.lattice is not None and best_path(got.lattice)[0] == "MZA275"
     # Apart (no overlap), a repeated character is real.
-    assert plate_line([(box(10, 80), "KA01", 0.9), (box(120, 80), "1234", 0.9)]).text == \
-        "KA011234"
+    got = plate_line([(box(10, 80), "KA01", 0.9, one_hot("KA01")),
+                      (box(120, 80), "1234", 0.9, one_hot("1234"))])
+    assert got.text == "KA011234" and best_path(got.lattice)[0] == "KA011234"
 
 
 class Engine:
