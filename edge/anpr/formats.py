@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge.anpr.ctc import best_path, fit_template
+from edge.anpr.voting import edit_distance
 from edge.config.anpr import INDIA_FORMATS
 
 TO_DIGIT = {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "G": "6",
@@ -101,23 +102,36 @@ reading may be and still be taken: about one character changed to a choice the r
 gave under 1 % of its first choice's weight."""
 
 
+BLANK_BIAS = 2.0
+"""The blank's weight is multiplied by this before decoding: a character must be at least
+twice as likely as nothing to be read. Emblems, bolts and stickers between character groups
+are what the recogniser half-reads as a character (``SH0 R7X`` read ``SH0LR7X``, the ``L``
+under 0.5 with a blank second); a real character is rarely that unsure of being there.
+Measured on ../shared/data/anpr: 1.5 to 3 all gain the same (US crops 268 -> 271 of 300)."""
+
+
 def correct_lattice(lattice: np.ndarray, formats: tuple[PlateFormat, ...], generic: bool = True,
                     folds: dict[str, str] | None = None, margin: float = FORMAT_MARGIN,
-                    ) -> tuple[str, str] | None:
+                    blank_bias: float = BLANK_BIAS) -> tuple[str, str] | None:
     """The plate a recogniser's lattice reads (see :mod:`edge.anpr.ctc`), with its format.
 
-    Each format's most probable fitting reading is found in the lattice; those within
-    ``margin`` of the free reading compete, the ones as long as the free reading first (the
-    recogniser's count of characters is trusted before its characters), then the most
-    probable. With none, the free reading is kept as a generic plate.
+    The blank is weighted by ``blank_bias`` first. Each format's most probable fitting
+    reading is found in the lattice; those within ``margin`` of the free reading compete:
+    the ones as long as the free reading first (the recogniser's count of characters is
+    trusted before its characters), then the one that changes fewest of its characters, then
+    the most probable. With none, the free reading is kept as a generic plate.
     """
+    if blank_bias != 1.0:
+        lattice = lattice.copy()
+        lattice[:, 0] *= blank_bias
     free, free_logp, _ = best_path(lattice)
     found = []
     for fmt in formats:
         fit = fit_template(lattice, fmt.template)
         if fit is not None and fit[1] >= free_logp - margin:
-            found.append((abs(len(fmt.template) - len(free)), -fit[1], fit[0], fmt.name))
+            found.append((abs(len(fmt.template) - len(free)), edit_distance(fit[0], free),
+                          -fit[1], fit[0], fmt.name))
     if found:
-        _, _, plate, name = min(found)
+        *_, plate, name = min(found)
         return plate, name
     return _generic(free, generic, folds)

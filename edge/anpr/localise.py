@@ -2,7 +2,8 @@
 
 Two localisers, measured against each other in ``scripts/eval_anpr.py``:
 
-* ``platedet``: a YOLOv8s-seg plate model (ONNX, from the ``platedet`` wheel);
+* ``platedet``: a YOLOv8s-seg plate model (ONNX, from the ``platedet`` wheel), on the whole
+  picture and, when that shows no plate, on four overlapping tiles;
 * ``text``: no plate model; the OCR engine's own text detector runs on the lower 60 % of the
   vehicle box and the plate line is the tallest text (works with any engine).
 """
@@ -14,6 +15,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+TILE = 0.6
+"""Side of a tile (share of the picture's) when the whole picture shows no plate."""
 
 
 class PlateLocaliser:
@@ -39,12 +43,31 @@ class PlateLocaliser:
         return sorted(((np.asarray(b, np.int32), float(c)) for b, c in found),
                       key=lambda x: -x[1])
 
+    def find(self, image_bgr: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """The best plate box in ``image_bgr``; when the whole picture shows none, the best
+        one in four overlapping quarter-size tiles (the model sees a large picture at its
+        own input size, where a small plate is only a few pixels tall)."""
+        found = self.boxes(image_bgr)
+        if found:
+            return found[0]
+        h, w = image_bgr.shape[:2]
+        th, tw = int(h * TILE), int(w * TILE)
+        if min(th, tw) < 64:
+            return None
+        best: tuple[np.ndarray, float] | None = None
+        for y0 in (0, h - th):
+            for x0 in (0, w - tw):
+                for box, conf in self.boxes(image_bgr[y0:y0 + th, x0:x0 + tw])[:1]:
+                    if best is None or conf > best[1]:
+                        best = (box + np.array([x0, y0, x0, y0], np.int32), conf)
+        return best
+
     def crop(self, image_bgr: np.ndarray, pad: float = 0.08) -> tuple[np.ndarray, float] | None:
         """The best plate crop (slightly padded) and its confidence, or None."""
-        found = self.boxes(image_bgr)
-        if not found:
+        found = self.find(image_bgr)
+        if found is None:
             return None
-        (x1, y1, x2, y2), conf = found[0]
+        (x1, y1, x2, y2), conf = found
         px, py = int((x2 - x1) * pad) + 2, int((y2 - y1) * pad) + 2
         h, w = image_bgr.shape[:2]
         crop = image_bgr[max(0, y1 - py):min(h, y2 + py), max(0, x1 - px):min(w, x2 + px)]

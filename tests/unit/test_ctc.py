@@ -92,3 +92,21 @@ def test_correct_lattice_folds_generic_reads_only() -> None:
     assert correct_lattice(one_hot("HL0KTY1".replace("0", "O")), (), folds={"O": "0"}) == \
         ("HL0KTY1", "generic")
     assert correct_lattice(one_hot("RK755AO"), FORMATS, folds={"O": "0"}) == ("RK755AO", "EU")
+
+
+def test_blank_bias_drops_a_half_seen_character_between_groups() -> None:
+    """An emblem read as ``L`` at 0.4 with a blank at 0.3 is not a character; a character
+    read at 0.7 with a blank at 0.3 still is."""
+    lat = one_hot("SH0LR7X")
+    frames = np.flatnonzero(lat[:, col("L")] > 0.5)
+    lat[frames, col("L")], lat[frames, 0], lat[frames, col("E")] = 0.4, 0.3, 0.3
+    assert correct_lattice(lat, (), blank_bias=1.0)[0] == "SH0LR7X"
+    assert correct_lattice(lat, ())[0] == "SH0R7X"
+    sure = soften(one_hot("CJ8P4V"), "P", "_", 0.3)
+    assert correct_lattice(sure, ())[0] == "CJ8P4V"
+
+
+def test_correct_lattice_without_any_plate_text() -> None:
+    blank = np.zeros((6, 1 + len(PLATE_CHARS)), np.float32)
+    blank[:, 0] = 1.0
+    assert correct_lattice(blank, FORMATS) is None
