@@ -66,7 +66,7 @@ class AnprConfig(Strict):
     localiser: Literal["platedet", "text"] = "platedet"
     text_fallback: bool = True
     """With ``platedet``: when it finds no plate, read the lower part of the vehicle with the
-    OCR's own text detector (full photos: 70.9 -> 72.4 % exact). Off where signage on
+    OCR's own text detector (reads a few more full photos right). Off where signage on
     vehicles (fleet names) that fits no plate format but the generic one is a concern."""
     formats: list[PlateFormatConfig] = Field(default_factory=_india)
     """Tried in order; the first that fits corrects O/0, I/1, B/8, S/5, Z/2, G/6 by position."""
