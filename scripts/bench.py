@@ -73,8 +73,8 @@ def bench_bare(detector: Detector, frames: list, batch: int) -> dict[str, float]
     return {"fps": len(frames) / (time.perf_counter() - t0), **usage.done()}
 
 
-def bench_pipeline(base: dict, video: Path, cameras: int, frames: int, tmp: Path
-                   ) -> dict[str, float]:
+def bench_pipeline(base: dict, video: Path, cameras: int, frames: int, tmp: Path,
+                   fmt: str | None = None) -> dict[str, float]:
     """The real App on ``cameras`` copies of the video, unpaced, every frame processed.
 
     The occupancy heartbeat is set to every frame so each frame has an event, and the age
@@ -83,6 +83,8 @@ def bench_pipeline(base: dict, video: Path, cameras: int, frames: int, tmp: Path
     data = json.loads(json.dumps(base))
     data["models"] = data["models"][:1]
     data["models"][0]["cameras"] = None
+    if fmt:
+        data["models"][0]["format"] = fmt
     data["cameras"] = [{"id": f"cam{i}", "url": str(video), "loop": False, "lines": [LINE]}
                        for i in range(cameras)]
     data["storage"]["path"] = str(tmp / f"bench{cameras}.db")
@@ -129,13 +131,14 @@ def bench_naive(model_path: str, video: Path, cameras: int, frames: int, imgsz: 
     return {"fps": total / (time.perf_counter() - t0), **usage.done()}
 
 
-def accuracy(config: Path, video: Path, gt: Path, model: str) -> dict[str, object]:
+def accuracy(config: Path, video: Path, gt: Path, model: str, fmt: str | None = None
+             ) -> dict[str, object]:
     """Counting error of the pipeline on the PETS lines (the whole video, every frame)."""
     sys.path.insert(0, str(Path(__file__).parent))
     from eval_counting import evaluate
 
     return evaluate(argparse.Namespace(config=config, video=video, gt=gt, model=model,
-                                       line=PETS_LINES))
+                                       line=PETS_LINES, format=fmt))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cameras", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--no-accuracy", action="store_true",
                     help="skip the counting-error run on the whole video")
+    ap.add_argument("--also-format", help="also run bare, the pipeline at the most cameras "
+                    "and the counting error with this export (e.g. onnx-int8)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     settings = load_settings(args.config)
@@ -165,10 +170,20 @@ def main(argv: list[str] | None = None) -> int:
                       Path(settings.models_dir), settings.inference.device,
                       settings.inference.threads)
         rows[f"bare pytorch (batch {batch})"] = bench_bare(pt, frames, batch)
+    also = None
+    if args.also_format:
+        also = Detector(model_cfg.model_copy(update={"format": args.also_format}),
+                        Path(settings.models_dir), settings.inference.device,
+                        settings.inference.threads)
+        rows[f"bare {also.format} (batch {batch})"] = bench_bare(also, frames, batch)
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.cameras:
             rows[f"pipeline, {n} camera(s)"] = bench_pipeline(base, args.video, n, args.frames,
                                                               Path(tmp))
+        if also is not None:
+            n = max(args.cameras)
+            rows[f"pipeline {also.format}, {n} camera(s)"] = bench_pipeline(
+                base, args.video, n, args.frames, Path(tmp), also.format)
     source = resolve_model_source(model_cfg.source, Path(settings.models_dir))
     for n in args.cameras:
         rows[f"naive, {n} camera(s)"] = bench_naive(source, args.video, n, args.frames,
@@ -180,13 +195,17 @@ def main(argv: list[str] | None = None) -> int:
         row["x_bare"] = row["fps"] / ceiling
         if name.startswith("pipeline"):
             n = name.split(", ")[1]
+            if also is not None and also.format in name:
+                row["x_bare"] = row["fps"] / rows[f"bare {also.format} (batch {batch})"]["fps"]
             row["x_naive"] = row["fps"] / rows[f"naive, {n}"]["fps"]
     acc = None if args.no_accuracy else accuracy(args.config, args.video, args.gt,
                                                       model_cfg.name)
+    acc_also = None if args.no_accuracy or also is None else accuracy(
+        args.config, args.video, args.gt, model_cfg.name, also.format)
     if args.json:
         print(json.dumps({"device": detector.device, "format": detector.format,
                           "frames_per_camera": args.frames, "runs": rows,
-                          "counting": acc}, indent=2))
+                          "counting": acc, "counting_also": acc_also}, indent=2))
         return 0
     print(f"model {model_cfg.name} ({model_cfg.source} as {detector.format}, imgsz "
           f"{model_cfg.imgsz}) on {detector.device}, {args.frames} frames per camera, "
@@ -199,10 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         p95 = f"{r['age_p95_ms']:.0f}" if "age_p95_ms" in r else ""
         print(f"| {name} | {r['fps']:.2f} | {r['x_bare']:.2f} | {xn} | {p50} | {p95} | "
               f"{r['cpu_percent']:.0f} | {r['rss_start_mb']:.0f} -> {r['rss_end_mb']:.0f} |")
-    if acc is not None:
-        errs = ", ".join(f"{ln['error']:.1%}" for ln in acc["lines"])  # type: ignore[index]
-        print(f"counting error on the PETS lines (whole video, pipeline): {errs}; mean "
-              f"{acc['error']:.1%}")
+    for label, a in ((detector.format, acc), (also.format if also else "", acc_also)):
+        if a is not None:
+            errs = ", ".join(f"{ln['error']:.1%}" for ln in a["lines"])  # type: ignore[index]
+            print(f"counting error on the PETS lines (whole video, pipeline, {label}): {errs}; "
+                  f"mean {a['error']:.1%}")
     return 0
 
 

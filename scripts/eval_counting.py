@@ -29,8 +29,9 @@ from edge.config import ConfigError, load_settings, validate_mapping
 
 
 def build_settings(config: Path, video: Path, lines: list[list[int]], db: Path,
-                   model: str | None) -> object:
-    """The config's models, tracking and inference settings, with one camera for ``video``."""
+                   model: str | None, fmt: str | None = None) -> object:
+    """The config's models, tracking and inference settings, with one camera for ``video``
+    (every model run as ``fmt`` when given)."""
     base = load_settings(config)
     data = base.model_dump(mode="json")
     if model:
@@ -39,6 +40,8 @@ def build_settings(config: Path, video: Path, lines: list[list[int]], db: Path,
             raise ConfigError([f"{config}: models: no model named {model!r}"])
     for m in data["models"]:
         m["cameras"] = None
+        if fmt:
+            m["format"] = fmt
     data["cameras"] = [{
         "id": "eval", "url": str(video), "loop": False,
         "lines": [{"id": f"line{i}", "start": ln[:2], "end": ln[2:], "in_side": "right"}
@@ -54,7 +57,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
     tracks = load_mot(args.gt)
     with tempfile.TemporaryDirectory() as tmp:
         settings = build_settings(args.config, args.video, args.line, Path(tmp) / "eval.db",
-                                  args.model)
+                                  args.model, getattr(args, "format", None))
         app = App(settings, RunOptions(pace=False, lockstep=True, loop_files=False))  # type: ignore[arg-type]
         t0 = time.monotonic()
         app.start()
@@ -89,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--line", type=int, nargs=4, action="append", required=True,
                     metavar=("X1", "Y1", "X2", "Y2"))
     ap.add_argument("--model", help="Use only this model of the config (default: all).")
+    ap.add_argument("--format", help="Run the models as this format (e.g. onnx-int8).")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     for p in (args.config, args.video, args.gt):

@@ -27,6 +27,12 @@ def person_model() -> Path:
 
 
 @pytest.fixture(scope="session")
+def bikes_video() -> Path:
+    """The demo's bikes clip (installed by `make media`)."""
+    return require(MEDIA / "bikes.mp4", "run `make media`")
+
+
+@pytest.fixture(scope="session")
 def pets_video() -> Path:
     """PETS 2009 S2L1 view 1 (installed by `make media`)."""
     return require(MEDIA / "vtest.avi", "run `make media`")

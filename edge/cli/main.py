@@ -104,25 +104,37 @@ def model_fetch(
 
 @model_app.command("export")
 def model_export(
-    fmt: str = typer.Option(..., "--format", help="onnx, openvino or engine (TensorRT)."),
+    fmt: str = typer.Option(..., "--format",
+                            help="onnx, onnx-int8, openvino or engine (TensorRT)."),
     name: list[str] = typer.Option(None, "--model", help="Only these models (default: all)."),
     half: bool = typer.Option(False, help="fp16 (TensorRT engines only)."),
     force: bool = typer.Option(False, help="Export again even if an up-to-date one exists."),
+    calibration: Path = typer.Option(None, help="onnx-int8: a video or image folder of the "
+                                                "site to calibrate on."),
+    calibration_frames: int = typer.Option(64, min=1, help="onnx-int8: frames to use."),
     config: Path = ConfigOpt,
 ) -> None:
     """Export the configured .pt models so `format: auto` runs the faster runtime.
 
     ONNX and OpenVINO exports accept any batch and input size; a TensorRT engine is built for
-    the config's batch size and input size on this GPU (rebuild it on every box).
+    the config's batch size and input size on this GPU (rebuild it on every box). onnx-int8
+    is calibrated on the site's own frames and runs only where a model says
+    `format: onnx-int8`.
 
     Example: edge model export --format onnx -c /etc/edge/cameras.yaml
+    Example: edge model export --format onnx-int8 --calibration gate.mp4 -c cameras.yaml
     """
     from edge.detect.detector import ModelResolveError, pick_device, resolve_model_source
     from edge.detect.formats import export_model, export_path, is_fresh
 
     _setup_logging(False)
-    if fmt not in ("onnx", "openvino", "engine"):
-        typer.echo(f"edge: --format must be onnx, openvino or engine, not {fmt!r}", err=True)
+    if fmt not in ("onnx", "onnx-int8", "openvino", "engine"):
+        typer.echo(f"edge: --format must be onnx, onnx-int8, openvino or engine, not {fmt!r}",
+                   err=True)
+        raise typer.Exit(2)
+    if fmt == "onnx-int8" and calibration is None:
+        typer.echo("edge: --format onnx-int8 needs --calibration (a video or image folder "
+                   "of the site)", err=True)
         raise typer.Exit(2)
     settings = _load(config)
     models = [m for m in settings.models if not name or m.name in name]
@@ -139,7 +151,8 @@ def model_export(
                 continue
             out = export_model(source, fmt, imgsz=m.imgsz, half=half,
                                batch=settings.inference.batch_size,
-                               device=pick_device(settings.inference.device))
+                               device=pick_device(settings.inference.device),
+                               calibration=calibration, calibration_frames=calibration_frames)
             typer.echo(f"ok  {m.name}: {out}")
         except (ModelResolveError, ValueError, RuntimeError) as exc:
             typer.echo(f"ERR {m.name}: {exc}", err=True)

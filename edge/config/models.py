@@ -62,9 +62,11 @@ class ModelConfig(Strict):
     iou: float = Field(0.6, gt=0.0, le=1.0)
     imgsz: int = Field(640, ge=32, le=4096)
     half: bool = False
-    format: Literal["auto", "pytorch", "onnx", "openvino", "engine"] = "auto"
+    format: Literal["auto", "pytorch", "onnx", "onnx-int8", "openvino", "engine"] = "auto"
     """Which export to run: ``auto`` picks the fastest one present for the device (CPU: ONNX,
-    OpenVINO; CUDA/Jetson: TensorRT engine), else the ``.pt`` (``edge model export``)."""
+    OpenVINO; CUDA/Jetson: TensorRT engine), else the ``.pt`` (``edge model export``).
+    ``onnx-int8`` (CPUs with VNNI/AMX) runs only when named here: it is faster but counts
+    less accurately (README "Performance")."""
     cameras: list[str] | None = None
     """Camera ids this model runs on; ``None`` means all cameras."""
 

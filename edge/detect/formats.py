@@ -9,6 +9,9 @@ boxes and NVIDIA's guidance for CUDA/Jetson:
   OpenVINO, then PyTorch;
 * CUDA / Jetson: a TensorRT engine, then PyTorch (fp16 when ``half``).
 
+``onnx-int8`` (``x-int8.onnx``, see :mod:`edge.detect.quantize`) is faster again on CPUs with
+VNNI/AMX but counts less accurately, so ``auto`` never picks it: it runs only when asked for.
+
 An export is used only when it is newer than its ``.pt`` (a stale export would silently run
 old weights) and its runtime is installed; otherwise the ``.pt`` runs and the log says why.
 """
@@ -22,10 +25,11 @@ from typing import Literal
 
 log = logging.getLogger(__name__)
 
-Format = Literal["pytorch", "onnx", "openvino", "engine"]
-FORMATS: tuple[str, ...] = ("pytorch", "onnx", "openvino", "engine")
+Format = Literal["pytorch", "onnx", "onnx-int8", "openvino", "engine"]
+FORMATS: tuple[str, ...] = ("pytorch", "onnx", "onnx-int8", "openvino", "engine")
 
-_RUNTIME = {"onnx": "onnxruntime", "openvino": "openvino", "engine": "tensorrt"}
+_RUNTIME = {"onnx": "onnxruntime", "onnx-int8": "onnxruntime", "openvino": "openvino",
+            "engine": "tensorrt"}
 _PREFERENCE = {"cpu": ("onnx", "openvino"), "cuda": ("engine",), "mps": ()}
 
 
@@ -35,6 +39,8 @@ def export_path(pt: Path, fmt: str) -> Path:
         return pt.with_name(f"{pt.stem}_openvino_model")
     if fmt == "onnx":
         return pt.with_suffix(".onnx")
+    if fmt == "onnx-int8":
+        return pt.with_name(f"{pt.stem}-int8.onnx")
     if fmt == "engine":
         return pt.with_suffix(".engine")
     return pt
@@ -89,24 +95,40 @@ def choose_artifact(source: str, device: str, wanted: str = "auto") -> tuple[str
 def _format_of(path: Path) -> str:
     if path.name.endswith("_openvino_model"):
         return "openvino"
+    if path.name.endswith("-int8.onnx"):
+        return "onnx-int8"
     return {".onnx": "onnx", ".engine": "engine"}.get(path.suffix, "pytorch")
 
 
 def export_model(pt: Path, fmt: str, *, imgsz: int = 640, half: bool = False,
-                 batch: int = 1, device: str = "cpu") -> Path:
+                 batch: int = 1, device: str = "cpu", calibration: Path | None = None,
+                 calibration_frames: int = 64) -> Path:
     """Export ``pt`` to ``fmt`` next to it; return the artefact's path.
 
     ONNX and OpenVINO exports take any batch size and input size (``dynamic``); a TensorRT
     engine is built for ``batch`` and ``imgsz`` on this GPU and must be rebuilt per device.
+    ``onnx-int8`` quantises the (fresh) ONNX export on ``calibration_frames`` frames of
+    ``calibration`` (a video or a folder of images of the site).
 
     Raises:
-        ValueError: unknown format, or not a ``.pt`` file.
+        ValueError: unknown format, not a ``.pt`` file, or int8 without calibration frames.
         RuntimeError: the exporter failed (its message is kept).
     """
     if fmt not in FORMATS or fmt == "pytorch":
-        raise ValueError(f"format must be one of onnx, openvino, engine; got {fmt!r}")
+        raise ValueError(f"format must be one of {', '.join(FORMATS[1:])}; got {fmt!r}")
     if pt.suffix != ".pt" or not pt.is_file():
         raise ValueError(f"{pt}: not a .pt model file")
+    if fmt == "onnx-int8":
+        from edge.detect.quantize import calibration_frames as load_frames
+        from edge.detect.quantize import quantize_onnx
+
+        if calibration is None:
+            raise ValueError("onnx-int8 needs --calibration: a video or image folder of the site")
+        frames = load_frames(calibration, calibration_frames)
+        fp32 = export_path(pt, "onnx")
+        if not is_fresh(pt, fp32):
+            fp32 = export_model(pt, "onnx", imgsz=imgsz, device=device)
+        return quantize_onnx(fp32, export_path(pt, fmt), frames, imgsz)
     from ultralytics import YOLO
 
     kwargs: dict[str, object] = {"format": fmt, "imgsz": imgsz, "device": device}

@@ -43,3 +43,24 @@ def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     area = (box[2] - box[0]) * (box[3] - box[1])
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     return inter / (area + areas - inter)
+
+
+def test_int8_export_calibrated_on_other_footage_still_finds_the_people(
+        tmp_path: Path, person_model: Path, pets_video: Path, bikes_video: Path) -> None:
+    """Quantised on the bikes clip (not the scene it is tested on), the int8 model runs
+    through the Detector and finds the confident people of the fp32 ONNX model."""
+    shutil.copy(person_model, tmp_path / "person.pt")
+    out = export_model(tmp_path / "person.pt", "onnx-int8", imgsz=640, calibration=bikes_video,
+                       calibration_frames=16)
+    assert out.name == "person-int8.onnx"
+    cfg = ModelConfig(name="p", source="person.pt", classes={"Normal": "person",
+                                                             "Fall": "person"})
+    int8 = Detector(cfg.model_copy(update={"format": "onnx-int8"}), tmp_path, "cpu")
+    fp32 = Detector(cfg, tmp_path, "cpu")
+    assert (int8.format, fp32.format) == ("onnx-int8", "onnx")
+    cap = cv2.VideoCapture(str(pets_video))
+    frames = [cap.read()[1] for _ in range(3)]
+    for a, b in zip(int8.predict(frames), fp32.predict(frames), strict=True):
+        assert set(a.data["class_name"]) == {"person"}
+        for box in b.xyxy[b.confidence > 0.6]:
+            assert _iou(box, a.xyxy).max() > 0.7

@@ -74,7 +74,7 @@ def test_export_cli_refuses_an_unknown_format_and_skips_fresh_exports(tmp_path: 
                                    "models": [{"name": "p", "source": "p.pt"}]}))
     run = CliRunner().invoke
     bad = run(app, ["model", "export", "--format", "tflite", "-c", str(cfg)])
-    assert bad.exit_code == 2 and "must be onnx, openvino or engine" in bad.output
+    assert bad.exit_code == 2 and "must be onnx, onnx-int8, openvino or engine" in bad.output
     ok = run(app, ["model", "export", "--format", "onnx", "-c", str(cfg)])
     assert ok.exit_code == 0 and "p.onnx (up to date)" in ok.output
     missing = run(app, ["model", "export", "--format", "onnx", "--model", "q", "-c", str(cfg)])
@@ -88,3 +88,23 @@ def test_an_export_whose_runtime_is_missing_is_skipped(pt: Path,
     assert choose_artifact(str(pt), "cpu") == (str(pt), "pytorch")
     with pytest.raises(FileNotFoundError, match="needs the openvino package"):
         choose_artifact(str(pt), "cpu", "openvino")
+
+
+def test_int8_runs_only_when_asked_for(pt: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh int8 export is never picked by ``auto`` (it counts less accurately)."""
+    monkeypatch.setattr("edge.detect.formats._runtime_installed", lambda _fmt: True)
+    int8 = touch(export_path(pt, "onnx-int8"), 2000)
+    assert int8.name == "person-int8.onnx"
+    assert choose_artifact(str(pt), "cpu") == (str(pt), "pytorch")
+    assert choose_artifact(str(pt), "cpu", "onnx-int8") == (str(int8), "onnx-int8")
+    assert choose_artifact(str(int8), "cpu") == (str(int8), "onnx-int8")
+
+
+def test_int8_export_needs_calibration_frames(pt: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="calibration"):
+        export_model(pt, "onnx-int8")
+    with pytest.raises(ValueError, match="no such file"):
+        export_model(pt, "onnx-int8", calibration=tmp_path / "missing.mp4")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no readable frame"):
+        export_model(pt, "onnx-int8", calibration=tmp_path / "empty")
