@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import tempfile
 import time
@@ -156,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
                     "and the counting error with this export (e.g. onnx-int8)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
+    import ultralytics  # noqa: F401  (its import sets its logger's level; quiet it after)
+
+    # ultralytics logs every model load to stdout, which would break --json
+    logging.getLogger("ultralytics").setLevel(logging.WARNING)
     settings = load_settings(args.config)
     base = settings.model_dump(mode="json")
     model_cfg = settings.models[0]
