@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the test suite needs from Debian, so no test skips for want of a service:
-#   GStreamer RTSP server + python3-gi (a real RTSP camera on loopback for capture tests),
+#   GStreamer RTSP server + python3-gi (a real RTSP camera on loopback for capture tests;
+#   gstreamer1.0-x carries the Pango clockoverlay the test stream stamps its frames with),
 #   mosquitto (a real MQTT broker the sync tests start on loopback),
 #   systemd (systemd-analyze verify/security on the unit), prometheus (promtool, and a real
 #   Prometheus the metrics test starts on loopback).
@@ -10,6 +11,7 @@ cd "$(dirname "$0")/.."
 
 DEBS=(gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base
       gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad
+      gstreamer1.0-x
       mosquitto systemd prometheus)
 
 missing=()
@@ -30,7 +32,7 @@ gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import Gst, GstRtspServer  # noqa: F401
 Gst.init(None)
-for element in ("x264enc", "rtph264pay", "videotestsrc", "decodebin"):
+for element in ("x264enc", "rtph264pay", "videotestsrc", "decodebin", "clockoverlay"):
     assert Gst.ElementFactory.find(element), f"GStreamer element {element} missing"
 PY
 # The tests start their own brokers; the Debian service would hold port 1883 for nothing.

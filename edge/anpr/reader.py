@@ -2,9 +2,11 @@
 
 A plate crop is read at the first height of ``heights``, then the next, until two reads
 (after format correction) agree or the heights run out; the answer is the reading with most
-votes, then the highest summed confidence. On ../shared/data/anpr (RapidOCR, platedet crops)
-one size alone reads 64-66 % of full photos exactly, the four sizes with early agreement
-about 70 % at ~2.2 OCR passes per image (see README, "Licence plates").
+votes, then the highest summed confidence. Reads that carry a lattice (RapidOCR) are
+corrected by searching it for each format (:func:`edge.anpr.formats.correct_lattice`), the
+others by substitution (:func:`edge.anpr.formats.correct`). On ../shared/data/anpr one size
+alone (128 px) reads 263 of 300 US crops exactly, the four sizes with early agreement 271
+(README, "Licence plates").
 
 A scene (the ``text`` localiser's lower part of a vehicle, or a whole photo) is read once, as
 it is.

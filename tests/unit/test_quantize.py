@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from edge.detect.quantize import calibration_frames, letterbox
+from tests.clips import write_grey_clip
 
 
 def test_letterbox_keeps_aspect_and_pads_to_the_stride() -> None:
@@ -30,11 +31,7 @@ def test_frames_are_spread_over_a_folder(tmp_path: Path) -> None:
 
 
 def test_frames_are_spread_over_a_video(tmp_path: Path) -> None:
-    path = tmp_path / "v.avi"
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
-    for i in range(30):
-        out.write(np.full((48, 64, 3), i * 8, np.uint8))
-    out.release()
+    path = write_grey_clip(tmp_path / "v.avi", (i * 8 for i in range(30)))
     frames = calibration_frames(path, 3)
     assert len(frames) == 3
     levels = [int(f[..., 0].mean()) for f in frames]

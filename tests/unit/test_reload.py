@@ -8,8 +8,6 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import cv2
-import numpy as np
 import pytest
 
 from edge.app import RunOptions
@@ -21,6 +19,7 @@ from edge.pipeline.stats import CameraStats, ProcessSampler, ServiceTally
 from edge.pipeline.step import CameraPipeline, SiteOccupancy
 from edge.reload import reload_settings
 from edge.telemetry import metrics
+from tests.clips import write_grey_clip
 
 
 def settings(video: Path, cameras: list[dict[str, object]], **extra: object) -> Settings:
@@ -32,12 +31,7 @@ def settings(video: Path, cameras: list[dict[str, object]], **extra: object) -> 
 @pytest.fixture
 def video(tmp_path: Path) -> Path:
     """A one-second synthetic clip (the unit tests need no fetched media)."""
-    path = tmp_path / "clip.avi"
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
-    for i in range(10):
-        out.write(np.full((48, 64, 3), i * 20, np.uint8))
-    out.release()
-    return path
+    return write_grey_clip(tmp_path / "clip.avi", (i * 20 for i in range(10)))
 
 
 @pytest.fixture
