@@ -39,8 +39,8 @@ EUROPE_FORMATS: tuple[tuple[str, str], ...] = (
 REGIONS: dict[str, tuple[tuple[tuple[str, str], ...], dict[str, str]]] = {
     "in": (INDIA_FORMATS, {}),
     "eu": (EUROPE_FORMATS, {}),
-    # Most US states print O and 0 with one glyph and do not tell them apart in their
-    # registries' look-ups; generic reads write both as 0.
+    # Many US plates print O and 0 with one glyph, so no reader can tell them apart;
+    # generic reads write both as 0 (as the OpenALPR benchmark's labels do).
     "us": ((), {"O": "0"}),
     "none": ((), {}),
 }
@@ -69,7 +69,9 @@ class AnprConfig(Strict):
     OCR's own text detector (reads a few more full photos right). Off where signage on
     vehicles (fleet names) that fits no plate format but the generic one is a concern."""
     formats: list[PlateFormatConfig] = Field(default_factory=_india)
-    """Tried in order; the first that fits corrects O/0, I/1, B/8, S/5, Z/2, G/6 by position."""
+    """The region's unless given. RapidOCR reads are searched for the best-fitting one (see
+    ``edge.anpr.formats.correct_lattice``); EasyOCR reads take the first that fits after
+    correcting O/0, I/1, B/8, S/5, Z/2, G/6 by position."""
     folds: dict[str, str] = Field(default_factory=dict)
     """Characters written as others in plates that fit no format, e.g. ``{"O": "0"}`` where
     the plates print both alike (the ``us`` region's default)."""

@@ -65,8 +65,8 @@ class ModelConfig(Strict):
     format: Literal["auto", "pytorch", "onnx", "onnx-int8", "openvino", "engine"] = "auto"
     """Which export to run: ``auto`` picks the fastest one present for the device (CPU: ONNX,
     OpenVINO; CUDA/Jetson: TensorRT engine), else the ``.pt`` (``edge model export``).
-    ``onnx-int8`` (CPUs with VNNI/AMX) runs only when named here: it is faster but counts
-    less accurately (README "Performance")."""
+    ``onnx-int8`` (CPUs with VNNI/AMX) runs only when named here: it is faster but may count
+    less accurately; check it on the site's footage first (README "Performance")."""
     cameras: list[str] | None = None
     """Camera ids this model runs on; ``None`` means all cameras."""
 

@@ -10,7 +10,8 @@ boxes and NVIDIA's guidance for CUDA/Jetson:
 * CUDA / Jetson: a TensorRT engine, then PyTorch (fp16 when ``half``).
 
 ``onnx-int8`` (``x-int8.onnx``, see :mod:`edge.detect.quantize`) is faster again on CPUs with
-VNNI/AMX but counts less accurately, so ``auto`` never picks it: it runs only when asked for.
+VNNI/AMX but may count less accurately on a given site, so ``auto`` never picks it: it runs
+only when asked for.
 
 An export is used only when it is newer than its ``.pt`` (a stale export would silently run
 old weights) and its runtime is installed; otherwise the ``.pt`` runs and the log says why.

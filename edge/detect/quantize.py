@@ -1,8 +1,8 @@
 """INT8 ONNX export for CPUs with VNNI/AMX: static quantisation calibrated on real frames.
 
 ONNX Runtime runs int8 convolutions on the CPU's vector (VNNI) or matrix (AMX) units; on the
-dev box's Xeon a YOLOv8s at batch 4 runs about 1.4x as fast through the daemon as its fp32
-ONNX export. The price is accuracy, so it is never chosen by ``format: auto``: a model runs
+dev box's Xeon a YOLOv8s at batch 4 runs about 1.5x as fast through the daemon as its fp32
+ONNX export. The price can be accuracy, so it is never chosen by ``format: auto``: a model runs
 int8 only with ``format: onnx-int8``, after its counting error was checked on the site's own
 video (``scripts/eval_counting.py``; README "Performance" has the PETS figures).
 
