@@ -44,7 +44,7 @@ eval: models media
 	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt
 	$(BIN)/python scripts/eval_anpr.py --data $(DATA)/anpr --engines rapidocr \
 	  --localisers platedet text
-	# EasyOCR takes 2-6 s per image here: a fixed sample of 40 crops and 40 photos.
+	# EasyOCR takes 1.4-2.5 s per image here: a fixed sample of 40 crops and 40 photos.
 	$(BIN)/python scripts/eval_anpr.py --data $(DATA)/anpr --engines easyocr rapidocr \
 	  --localisers platedet text --limit 40
 
