@@ -35,9 +35,8 @@ from pathlib import Path
 
 import cv2
 
-from edge.anpr.formats import PlateFormat
 from edge.anpr.localise import PlateLocaliser
-from edge.anpr.ocr import OcrEngine, make_engine
+from edge.anpr.ocr import make_engine
 from edge.anpr.reader import PlateReader
 from edge.config.anpr import AnprConfig
 
@@ -56,14 +55,6 @@ def load(data: Path, limit: int | None) -> list[dict[str, str]]:
                 by_kind[r["kind"]].append(r)
         rows = [r for v in by_kind.values() for r in v]
     return rows
-
-
-def reader_for(engine: OcrEngine, region: str | None) -> PlateReader:
-    """The plate reader of ``AnprConfig()`` (``region`` None) or of that built-in region."""
-    cfg = AnprConfig() if region is None else AnprConfig(region=region)
-    formats = tuple(PlateFormat(f.name, f.template) for f in cfg.formats)
-    return PlateReader(engine, formats, generic=cfg.generic_fallback, heights=cfg.ocr_heights,
-                       agree=cfg.ocr_agree, folds=cfg.folds)
 
 
 def fold_o0(text: str) -> str:
@@ -85,11 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     rows = load(args.data, args.limit)
     platedet = PlateLocaliser()
     table = []
+    cfg = AnprConfig()
+    engines = {name: make_engine(name) for name in args.engines}
     for engine_name, config in ((e, c) for e in args.engines for c in args.configs):
-        engine = make_engine(engine_name)
-        readers = {region: reader_for(engine, None if config == "default" else region)
-                   for region in ("eu", "us")}
-        cfg = AnprConfig()
+        readers = {region: PlateReader.from_config(
+            engines[engine_name], cfg if config == "default" else AnprConfig(region=region))
+            for region in ("eu", "us")}
         for loc in args.localisers:
             stats: dict[tuple[str, str], list[tuple[bool, bool, float]]] = defaultdict(list)
             for r in rows:

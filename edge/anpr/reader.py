@@ -22,7 +22,7 @@ import numpy as np
 
 from edge.anpr.formats import FORMAT_MARGIN, PlateFormat, correct, correct_lattice
 from edge.anpr.ocr import OcrEngine, OcrText
-from edge.config.anpr import DEFAULT_OCR_HEIGHTS
+from edge.config.anpr import DEFAULT_OCR_HEIGHTS, AnprConfig
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,13 @@ class PlateReader:
         self.agree = agree
         self.folds = dict(folds or {})
         self.margin = margin
+
+    @classmethod
+    def from_config(cls, engine: OcrEngine, cfg: AnprConfig) -> PlateReader:
+        """The reader ``cfg`` describes (formats, generic fallback, folds, heights)."""
+        formats = tuple(PlateFormat(f.name, f.template) for f in cfg.formats)
+        return cls(engine, formats, generic=cfg.generic_fallback, heights=cfg.ocr_heights,
+                   agree=cfg.ocr_agree, folds=cfg.folds)
 
     @property
     def name(self) -> str:

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from edge.anpr.formats import PlateFormat
 from edge.anpr.lists import PlateLists
 from edge.anpr.localise import PlateLocaliser, lower_part, sharpness
 from edge.anpr.ocr import OcrEngine, make_engine
@@ -84,17 +83,13 @@ class AnprService:
 
     def __init__(self, cfg: AnprConfig, engine: OcrEngine, emit: Callable[[Sequence[Event]], None],
                  *, localiser: PlateLocaliser | None = None, lists: PlateLists | None = None,
-                 formats: tuple[PlateFormat, ...] | None = None) -> None:
+                 ) -> None:
         self.cfg = cfg
         self.engine = engine
         self.emit = emit
         self.localiser = localiser
         self.lists = lists or PlateLists(cfg.allow, cfg.deny, cfg.fuzzy_distance)
-        self.formats = formats if formats is not None else tuple(
-            PlateFormat(f.name, f.template) for f in cfg.formats)
-        self.reader = PlateReader(engine, self.formats, generic=cfg.generic_fallback,
-                                  heights=cfg.ocr_heights, agree=cfg.ocr_agree,
-                                  folds=cfg.folds)
+        self.reader = PlateReader.from_config(engine, cfg)
         self.tracks: dict[tuple[str, int], _Track] = {}
         self.dropped = 0
         self._lock = threading.Lock()

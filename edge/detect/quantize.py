@@ -18,9 +18,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    import onnx
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 
@@ -63,22 +67,16 @@ def calibration_frames(source: Path, count: int) -> list[np.ndarray]:
 
 def letterbox(img: np.ndarray, imgsz: int, stride: int = 32) -> np.ndarray:
     """``img`` as the model's input tensor ``(1, 3, H, W)``: longest side ``imgsz``, padded
-    grey to a multiple of ``stride`` (ultralytics' rectangular inference)."""
-    h, w = img.shape[:2]
-    r = imgsz / max(h, w)
-    nh, nw = round(h * r), round(w * r)
-    ph, pw = -nh % stride, -nw % stride
-    img = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR)
-    img = cv2.copyMakeBorder(img, ph // 2, ph - ph // 2, pw // 2, pw - pw // 2,
-                             cv2.BORDER_CONSTANT, value=(114, 114, 114))
+    grey to a multiple of ``stride`` by ultralytics' own ``LetterBox`` (its rectangular
+    inference), so calibration sees what the model will see."""
+    from ultralytics.data.augment import LetterBox
+
+    img = LetterBox((imgsz, imgsz), auto=True, stride=stride)(image=img)
     return (img[..., ::-1].transpose(2, 0, 1)[np.newaxis] / 255.0).astype(np.float32)
 
 
-def head_nodes(model_path: Path) -> list[str]:
+def head_nodes(graph: onnx.GraphProto) -> list[str]:
     """Names of the nodes of the model's last module (``/model.N/...``), the detection head."""
-    import onnx
-
-    graph = onnx.load(str(model_path), load_external_data=False).graph
     index = [int(m.group(1)) for n in graph.node if (m := re.match(r"/model\.(\d+)/", n.name))]
     if not index:
         return []
@@ -103,7 +101,8 @@ def quantize_onnx(fp32: Path, out: Path, frames: list[np.ndarray], imgsz: int) -
         quantize_static,
     )
 
-    name = onnx.load(str(fp32), load_external_data=False).graph.input[0].name
+    src = onnx.load(str(fp32), load_external_data=False)
+    name = src.graph.input[0].name
 
     class Reader(CalibrationDataReader):
         def __init__(self) -> None:
@@ -116,14 +115,13 @@ def quantize_onnx(fp32: Path, out: Path, frames: list[np.ndarray], imgsz: int) -
     try:
         quantize_static(str(fp32), str(out), Reader(), quant_format=QuantFormat.QDQ,
                         per_channel=True, weight_type=QuantType.QInt8,
-                        activation_type=QuantType.QUInt8, nodes_to_exclude=head_nodes(fp32),
+                        activation_type=QuantType.QUInt8, nodes_to_exclude=head_nodes(src.graph),
                         calibrate_method=CalibrationMethod.Percentile,
                         extra_options={"CalibPercentile": PERCENTILE})
     except Exception as exc:
         raise RuntimeError(f"int8 quantisation of {fp32.name} failed: {exc}") from exc
     model = onnx.load(str(out))
     if not model.metadata_props:
-        src = onnx.load(str(fp32), load_external_data=False)
         for prop in src.metadata_props:
             model.metadata_props.add(key=prop.key, value=prop.value)
         onnx.save(model, str(out))
