@@ -72,10 +72,14 @@ def main(argv: list[str] | None = None) -> int:
                     choices=["default", "regional"])
     ap.add_argument("--limit", type=int, default=None, help="sample this many per kind")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--misses", type=Path, default=None,
+                    help="write every wrong read (CSV: engine, config, localiser, file, "
+                         "label, read, raw) to this file")
     args = ap.parse_args(argv)
     rows = load(args.data, args.limit)
     platedet = PlateLocaliser()
     table = []
+    misses: list[dict[str, str]] = []
     cfg = AnprConfig()
     engines = {name: make_engine(name) for name in args.engines}
     for engine_name, config in ((e, c) for e in args.engines for c in args.configs):
@@ -93,19 +97,20 @@ def main(argv: list[str] | None = None) -> int:
                     continue  # crops need no localiser: measured once per engine
                 reader = readers[r["region"].split("-")[0]]
                 t0 = time.perf_counter()
-                read = None
-                if full and loc == "platedet":
-                    found = platedet.crop(img)
-                    if found is not None:
-                        read = reader.read(found[0])
-                    elif cfg.text_fallback:  # as the service does
-                        read = reader.read(img, scene=True)
+                if full:  # as the service reads a vehicle, but the whole photo is the scene
+                    read, _ = reader.read_picture(
+                        img, platedet if loc == "platedet" else None,
+                        text_fallback=cfg.text_fallback, vehicle=False)
                 else:
-                    read = reader.read(img, scene=full)
+                    read = reader.read(img)
                 ms = (time.perf_counter() - t0) * 1000
                 got, want = (read.plate if read else ""), r["plate_text"]
                 ok, ok_o0 = got == want, fold_o0(got) == fold_o0(want)
                 kind = "full" if full else "crop"
+                if not ok:
+                    misses.append({"engine": engine_name, "config": config,
+                                   "localiser": loc if full else "(crop)", "file": r["file"],
+                                   "label": want, "read": got, "raw": read.raw if read else ""})
                 stats[(kind, r["region"].split("-")[0])].append((ok, ok_o0, ms))
                 stats[(kind, "all")].append((ok, ok_o0, ms))
             for (kind, region), res in sorted(stats.items()):
@@ -116,6 +121,12 @@ def main(argv: list[str] | None = None) -> int:
                               "accuracy": round(sum(r[0] for r in res) / len(res), 3),
                               "accuracy_o0": round(sum(r[1] for r in res) / len(res), 3),
                               "median_ms": round(statistics.median(r[2] for r in res))})
+    if args.misses:
+        with args.misses.open("w", newline="") as fh:
+            out = csv.DictWriter(fh, ["engine", "config", "localiser", "file", "label", "read",
+                                      "raw"])
+            out.writeheader()
+            out.writerows(misses)
     if args.json:
         print(json.dumps(table, indent=2))
         return 0

@@ -67,11 +67,17 @@ class PlateLocaliser:
         found = self.find(image_bgr)
         if found is None:
             return None
-        (x1, y1, x2, y2), conf = found
-        px, py = int((x2 - x1) * pad) + 2, int((y2 - y1) * pad) + 2
-        h, w = image_bgr.shape[:2]
-        crop = image_bgr[max(0, y1 - py):min(h, y2 + py), max(0, x1 - px):min(w, x2 + px)]
-        return (crop, conf) if crop.size else None
+        crop = crop_box(image_bgr, found[0], pad)
+        return (crop, found[1]) if crop.size else None
+
+
+def crop_box(image_bgr: np.ndarray, box: np.ndarray, pad: float = 0.08) -> np.ndarray:
+    """``image_bgr`` inside ``box`` (``x1, y1, x2, y2``), padded by ``pad`` of the box's
+    size + 2 px on each side and clipped to the picture."""
+    x1, y1, x2, y2 = (int(v) for v in box)
+    px, py = int((x2 - x1) * pad) + 2, int((y2 - y1) * pad) + 2
+    h, w = image_bgr.shape[:2]
+    return image_bgr[max(0, y1 - py):min(h, y2 + py), max(0, x1 - px):min(w, x2 + px)]
 
 
 def lower_part(vehicle_bgr: np.ndarray, share: float = 0.6) -> np.ndarray:

@@ -14,7 +14,7 @@ chooses the plate's height (see ``edge.anpr.reader``).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -39,6 +39,9 @@ class OcrText:
     """The recogniser's per-frame probabilities over the plate alphabet for the plate line
     (see :mod:`edge.anpr.ctc`), when the engine exposes them; the format correction then
     searches it instead of substituting characters."""
+    span: tuple[float, float] | None = field(default=None, compare=False)
+    """Left and right edge of the plate line as shares of the input image's width (below 0
+    or above 1 when the text runs into the padding: the crop cut the plate there)."""
 
 
 class OcrEngine(Protocol):
@@ -52,7 +55,11 @@ class OcrEngine(Protocol):
         ...
 
 
-def prepare(crop_bgr: np.ndarray, height: int, pad: float = 0.3) -> np.ndarray:
+PAD = 0.3
+"""Padding around a plate crop, as a share of its height (see :func:`prepare`)."""
+
+
+def prepare(crop_bgr: np.ndarray, height: int, pad: float = PAD) -> np.ndarray:
     """Scale a plate crop to ``height`` px and pad it by ``pad`` x height on every side."""
     h = crop_bgr.shape[0]
     if h != height:
@@ -124,7 +131,20 @@ def plate_line(boxes: list[Line], keep: float = 0.7) -> OcrText:
     conf = float(np.mean([c for _, _, c, _ in line]))
     joined = np.concatenate(lattices) if len(lattices) and all(
         x[3] is not None for x in line) else None
-    return OcrText(text, raw, round(conf, 4), joined)
+    x1, x2 = float(line[0][0][:, 0].min()), max(float(b[:, 0].max()) for b, *_ in line)
+    return OcrText(text, raw, round(conf, 4), joined, (x1, x2))
+
+
+def crop_span(text: OcrText, crop_width: int, height: int | None, crop_height: int,
+              pad: float = PAD) -> OcrText:
+    """``text`` with its span (pixels of the prepared image, see :func:`prepare`) turned
+    into shares of the original crop's width."""
+    if text.span is None or crop_width <= 0:
+        return text
+    scale = height / crop_height if height else 1.0
+    p = int(pad * height) if height else 0
+    x1, x2 = ((x - p) / scale / crop_width for x in text.span)
+    return replace(text, span=(round(x1, 4), round(x2, 4)))
 
 
 class RapidOcrEngine:
@@ -153,7 +173,7 @@ class RapidOcrEngine:
         image = prepare(image_bgr, height) if height else scene(image_bgr)
         with self._lock:
             lines = self._lines(image)
-        return plate_line(lines)
+        return _in_crop(plate_line(lines), image_bgr, image, height)
 
     def _lines(self, image: np.ndarray) -> list[Line]:
         ocr = self._ocr
@@ -200,7 +220,17 @@ class EasyOcrEngine:
         image = prepare(image_bgr, height) if height else image_bgr
         with self._lock:
             result = self._reader.readtext(image, allowlist=PLATE_CHARS)
-        return plate_line([(r[0], r[1], r[2], None) for r in result])
+        return _in_crop(plate_line([(r[0], r[1], r[2], None) for r in result]), image_bgr,
+                        image, height)
+
+
+def _in_crop(text: OcrText, original: np.ndarray, read: np.ndarray, height: int | None
+             ) -> OcrText:
+    """``text`` read on ``read`` (``original`` prepared at ``height``, or a scene scaled
+    uniformly), its span as shares of ``original``'s width."""
+    if height:
+        return crop_span(text, original.shape[1], height, original.shape[0])
+    return crop_span(text, read.shape[1], None, read.shape[0])
 
 
 def make_engine(name: str) -> OcrEngine:

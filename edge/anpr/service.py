@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from edge.anpr.lists import PlateLists
-from edge.anpr.localise import PlateLocaliser, lower_part, sharpness
+from edge.anpr.localise import PlateLocaliser
 from edge.anpr.ocr import OcrEngine, make_engine
 from edge.anpr.reader import PlateReader
 from edge.anpr.voting import Decision, PlateVote, Read
@@ -212,13 +212,11 @@ class AnprService:
 
     def _read(self, t: _Track, vehicle: np.ndarray) -> None:
         t0 = time.perf_counter()
-        found = self.localiser.crop(vehicle) if self.localiser is not None else None
-        if found is None and self.localiser is not None and not self.cfg.text_fallback:
+        text, plate = self.reader.read_picture(
+            vehicle, self.localiser, text_fallback=self.cfg.text_fallback,
+            min_px=self.cfg.min_plate_px, min_sharpness=self.cfg.min_sharpness)
+        if plate is None:
             return
-        plate = found[0] if found is not None else lower_part(vehicle)
-        if plate.shape[0] < self.cfg.min_plate_px or sharpness(plate) < self.cfg.min_sharpness:
-            return
-        text = self.reader.read(plate, scene=found is None)
         metrics.ANPR_READS.labels(self.engine.name).inc()
         metrics.ANPR_READ_SECONDS.labels(self.engine.name).observe(time.perf_counter() - t0)
         if text is None:

@@ -256,7 +256,7 @@ class NoPlate:
 
     name = "none"
 
-    def crop(self, image: np.ndarray) -> None:
+    def find(self, image: np.ndarray) -> None:
         return None
 
 

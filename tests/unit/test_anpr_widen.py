@@ -1,0 +1,97 @@
+"""A plate box that cuts the plate is widened until the text no longer runs off its side."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge.anpr.formats import INDIA
+from edge.anpr.localise import crop_box
+from edge.anpr.ocr import PAD, OcrText, crop_span, plate_line
+from edge.anpr.reader import PlateReader
+
+PLATE = "KA01AB1234"
+CHAR_W = 40
+"""A fake plate: ten white 40-px columns at x = 100..500 of a 100 x 700 picture."""
+
+
+def picture() -> np.ndarray:
+    img = np.zeros((100, 700, 3), np.uint8)
+    img[30:70, 100:100 + CHAR_W * len(PLATE)] = 255
+    return img
+
+
+class ColumnsEngine:
+    """Reads the plate characters whose whole column is inside the crop; the text's span
+    runs off a side when white touches that side (as the real text detector's box does)."""
+
+    name = "columns"
+
+    def __init__(self) -> None:
+        self.widths: list[int] = []
+
+    def read(self, crop: np.ndarray, height: int | None = None) -> OcrText:
+        self.widths.append(crop.shape[1])
+        white = np.flatnonzero(crop[:, :, 0].max(axis=0) == 255)
+        if not white.size:
+            return OcrText("", "", 0.0)
+        w = crop.shape[1]
+        first, last = int(white[0]), int(white[-1])
+        left = -0.05 if first == 0 else first / w
+        right = 1.05 if last == w - 1 else (last + 1) / w
+        n = (last - first + 1) // CHAR_W
+        text = PLATE[len(PLATE) - n:] if first == 0 else PLATE[:n]
+        return OcrText(text, text, 0.9, None, (left, right))
+
+
+class CutBox:
+    """A plate model whose box misses the plate's left part."""
+
+    def __init__(self, box: tuple[int, int, int, int]) -> None:
+        self.box = np.array(box)
+
+    def find(self, image: np.ndarray) -> tuple[np.ndarray, float]:
+        return self.box, 0.9
+
+
+def test_a_box_that_cuts_the_plate_is_widened_until_the_text_fits() -> None:
+    engine = ColumnsEngine()
+    reader = PlateReader(engine, INDIA, heights=(128,), agree=1)
+    text, crop = reader.read_picture(picture(), CutBox((200, 30, 520, 70)))  # type: ignore[arg-type]
+    assert text is not None and text.plate == PLATE
+    assert crop is not None and crop.shape[1] > 420
+    assert text.span[0] >= 0 and text.span[1] <= 1  # type: ignore[index]
+
+
+def test_a_box_that_holds_the_plate_is_read_once() -> None:
+    engine = ColumnsEngine()
+    reader = PlateReader(engine, INDIA, heights=(128,), agree=1)
+    text, _ = reader.read_picture(picture(), CutBox((95, 30, 505, 70)))  # type: ignore[arg-type]
+    assert text is not None and text.plate == PLATE and len(engine.widths) == 1
+
+
+def test_widening_stops_at_the_picture_edge_and_after_its_steps() -> None:
+    img = picture()[:, 250:]  # the plate starts outside the picture
+    engine = ColumnsEngine()
+    reader = PlateReader(engine, INDIA, heights=(128,), agree=1)
+    text, _ = reader.read_picture(img, CutBox((80, 30, 260, 70)))  # type: ignore[arg-type]
+    assert text is not None and len(engine.widths) <= 3
+    assert text.plate == PLATE[-6:]  # what is there, and no more reads for it
+
+
+def test_the_plate_line_span_is_given_in_shares_of_the_crop() -> None:
+    boxes = [(np.array([[40, 10], [200, 10], [200, 60], [40, 60]]), "KA01", 0.9, None),
+             (np.array([[210, 10], [380, 10], [380, 60], [210, 60]]), "AB1234", 0.9, None)]
+    line = plate_line(boxes)
+    assert line.span == (40.0, 380.0)
+    # A 50 x 100 crop prepared at 128 px: scale 2.56, padding 38 px each side.
+    got = crop_span(line, 100, 128, 50)
+    p = int(PAD * 128)
+    assert got.span == pytest.approx(((40 - p) / 2.56 / 100, (380 - p) / 2.56 / 100), abs=1e-4)
+    assert crop_span(OcrText("", "", 0.0), 100, 128, 50).span is None
+
+
+def test_crop_box_pads_and_clips_to_the_picture() -> None:
+    img = np.zeros((100, 200, 3), np.uint8)
+    assert crop_box(img, np.array([50, 40, 150, 60])).shape[:2] == (20 + 2 * 3, 100 + 2 * 10)
+    assert crop_box(img, np.array([0, 0, 200, 100])).shape[:2] == (100, 200)
