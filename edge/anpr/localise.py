@@ -44,23 +44,33 @@ class PlateLocaliser:
                       key=lambda x: -x[1])
 
     def find(self, image_bgr: np.ndarray) -> tuple[np.ndarray, float] | None:
-        """The best plate box in ``image_bgr``; when the whole picture shows none, the best
-        one in four overlapping quarter-size tiles (the model sees a large picture at its
-        own input size, where a small plate is only a few pixels tall)."""
+        """The best plate box in ``image_bgr`` (see :meth:`find_all`), or None."""
+        found = self.find_all(image_bgr, 1)
+        return found[0] if found else None
+
+    def find_all(self, image_bgr: np.ndarray, limit: int = 3) -> list[tuple[np.ndarray, float]]:
+        """Up to ``limit`` plate boxes in ``image_bgr``, best first; when the whole picture
+        shows none, those in four overlapping tiles (the model sees a large picture at its
+        own input size, where a small plate is only a few pixels tall), a plate seen in two
+        tiles counted once."""
         found = self.boxes(image_bgr)
         if found:
-            return found[0]
+            return found[:limit]
         h, w = image_bgr.shape[:2]
         th, tw = int(h * TILE), int(w * TILE)
         if min(th, tw) < 64:
-            return None
-        best: tuple[np.ndarray, float] | None = None
+            return []
+        tiled: list[tuple[np.ndarray, float]] = []
         for y0 in (0, h - th):
             for x0 in (0, w - tw):
-                for box, conf in self.boxes(image_bgr[y0:y0 + th, x0:x0 + tw])[:1]:
-                    if best is None or conf > best[1]:
-                        best = (box + np.array([x0, y0, x0, y0], np.int32), conf)
-        return best
+                shift = np.array([x0, y0, x0, y0], np.int32)
+                tiled += [(box + shift, conf)
+                          for box, conf in self.boxes(image_bgr[y0:y0 + th, x0:x0 + tw])]
+        kept: list[tuple[np.ndarray, float]] = []
+        for box, conf in sorted(tiled, key=lambda x: -x[1]):
+            if all(iou(box, k) < 0.3 for k, _ in kept):
+                kept.append((box, conf))
+        return kept[:limit]
 
     def crop(self, image_bgr: np.ndarray, pad: float = 0.08) -> tuple[np.ndarray, float] | None:
         """The best plate crop (slightly padded) and its confidence, or None."""
@@ -78,6 +88,15 @@ def crop_box(image_bgr: np.ndarray, box: np.ndarray, pad: float = 0.08) -> np.nd
     px, py = int((x2 - x1) * pad) + 2, int((y2 - y1) * pad) + 2
     h, w = image_bgr.shape[:2]
     return image_bgr[max(0, y1 - py):min(h, y2 + py), max(0, x1 - px):min(w, x2 + px)]
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two ``x1, y1, x2, y2`` boxes."""
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = float(ix * iy)
+    union = float((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def lower_part(vehicle_bgr: np.ndarray, share: float = 0.6) -> np.ndarray:

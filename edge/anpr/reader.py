@@ -119,25 +119,37 @@ class PlateReader:
         """The plate in a vehicle crop (or a whole photo: not ``vehicle``), and the plate
         crop it was read on.
 
-        With a ``localiser``, its best plate box is read as a plate crop; when the text runs
+        With a ``localiser``, its best plate box is read as a plate crop (the next best, up to
+        :data:`BOXES`, when it reads as nothing plate-like); when the text runs
         off the crop's side (the box cut the plate), the box is widened on that side by its
         height and read again, up to :data:`WIDEN_STEPS` times. Without a box (or without a
         localiser, or with ``text_fallback``), the lower part of the vehicle (the whole photo) is
-        read as a scene. ``(None, None)`` when nothing was read: no box and no fallback, or a
-        crop shorter than ``min_px`` or less sharp than ``min_sharpness``.
+        read as a scene. ``(None, None)`` when nothing was read: no box and no fallback, or
+        crops shorter than ``min_px`` or less sharp than ``min_sharpness``.
         """
-        found = localiser.find(image_bgr) if localiser is not None else None
-        if found is None:
+        boxes = localiser.find_all(image_bgr, BOXES) if localiser is not None else []
+        if not boxes:
             if localiser is not None and not text_fallback:
                 return None, None
             part = lower_part(image_bgr) if vehicle else image_bgr
             if part.shape[0] < min_px or sharpness(part) < min_sharpness:
                 return None, None
             return self.read(part, scene=True), part
-        box = found[0].astype(np.int64)
+        last: np.ndarray | None = None
+        for box, _ in boxes:
+            crop = crop_box(image_bgr, box)
+            if crop.shape[0] < min_px or sharpness(crop) < min_sharpness:
+                continue
+            text, last = self._read_box(image_bgr, box.astype(np.int64))
+            if text is not None:
+                return text, last
+        return None, last
+
+    def _read_box(self, image_bgr: np.ndarray, box: np.ndarray
+                  ) -> tuple[PlateText | None, np.ndarray]:
+        """The plate in ``box``, widened while its text runs off a side (see
+        :meth:`read_picture`), and the crop read last."""
         crop = crop_box(image_bgr, box)
-        if crop.shape[0] < min_px or sharpness(crop) < min_sharpness:
-            return None, None
         text = self.read(crop)
         for _ in range(WIDEN_STEPS):
             wider = _widen(box, text, image_bgr.shape[1])
@@ -147,6 +159,11 @@ class PlateReader:
             crop = crop_box(image_bgr, box)
             text = self.read(crop) or text
         return text, crop
+
+
+BOXES = 3
+"""Plate boxes tried, best first, until one reads as a plate (a badge or a sticker can look
+more like a plate to the model than the plate does)."""
 
 
 WIDEN_STEPS = 2

@@ -256,8 +256,8 @@ class NoPlate:
 
     name = "none"
 
-    def find(self, image: np.ndarray) -> None:
-        return None
+    def find_all(self, image: np.ndarray, limit: int = 3) -> list:
+        return []
 
 
 @pytest.mark.parametrize("fallback", [True, False])

@@ -76,6 +76,14 @@ def test_small_plate_is_found_in_a_tile_and_mapped_back() -> None:
     assert crop is not None and crop[0].shape[0] >= 30
 
 
+def test_a_plate_seen_in_two_tiles_is_one_candidate() -> None:
+    img = np.zeros((720, 1280, 3), np.uint8)
+    img[330:360, 620:680] = 255  # in the middle: inside all four overlapping tiles
+    loc = TiledModel()
+    found = loc.find_all(img)
+    assert len(found) == 1 and list(found[0][0]) == [620, 330, 679, 359]
+
+
 def test_no_tiles_when_the_whole_picture_shows_a_plate() -> None:
     img = np.zeros((300, 600, 3), np.uint8)
     img[200:230, 100:160] = 255

@@ -45,13 +45,13 @@ class ColumnsEngine:
 
 
 class CutBox:
-    """A plate model whose box misses the plate's left part."""
+    """A plate model that finds the given boxes, best first."""
 
-    def __init__(self, box: tuple[int, int, int, int]) -> None:
-        self.box = np.array(box)
+    def __init__(self, *boxes: tuple[int, int, int, int]) -> None:
+        self.found = [(np.array(b), 0.9 - 0.1 * i) for i, b in enumerate(boxes)]
 
-    def find(self, image: np.ndarray) -> tuple[np.ndarray, float]:
-        return self.box, 0.9
+    def find_all(self, image: np.ndarray, limit: int = 3) -> list[tuple[np.ndarray, float]]:
+        return self.found[:limit]
 
 
 def test_a_box_that_cuts_the_plate_is_widened_until_the_text_fits() -> None:
@@ -95,3 +95,14 @@ def test_crop_box_pads_and_clips_to_the_picture() -> None:
     img = np.zeros((100, 200, 3), np.uint8)
     assert crop_box(img, np.array([50, 40, 150, 60])).shape[:2] == (20 + 2 * 3, 100 + 2 * 10)
     assert crop_box(img, np.array([0, 0, 200, 100])).shape[:2] == (100, 200)
+
+
+def test_when_the_best_box_reads_as_nothing_the_next_one_is_read() -> None:
+    engine = ColumnsEngine()
+    reader = PlateReader(engine, INDIA, heights=(128,), agree=1)
+    badge, plate = (600, 30, 650, 70), (95, 30, 505, 70)  # a black badge, then the plate
+    text, crop = reader.read_picture(picture(), CutBox(badge, plate))  # type: ignore[arg-type]
+    assert text is not None and text.plate == PLATE and len(engine.widths) == 2
+    assert crop is not None and crop.shape[1] > 400
+    text, crop = reader.read_picture(picture(), CutBox(badge))  # type: ignore[arg-type]
+    assert text is None and crop is not None  # read, found nothing: counted as a read
