@@ -12,19 +12,30 @@ Status = Literal["allowed", "denied", "unknown"]
 
 
 class PlateLists:
-    """Deny wins over allow; a plate matches an entry within ``max_distance`` edits."""
+    """Deny wins over allow; a plate matches an entry within ``max_distance`` edits.
+
+    ``folds`` (the reader's, e.g. ``{"O": "0"}``) are applied to entries and reads alike, so
+    an entry typed ``BLOGGER`` matches the read ``BL0GGER`` without spending an edit.
+    """
 
     def __init__(self, allow: Iterable[str] = (), deny: Iterable[str] = (),
-                 max_distance: int = 1) -> None:
-        self.allow = {normalise(p) for p in allow if normalise(p)}
-        self.deny = {normalise(p) for p in deny if normalise(p)}
+                 max_distance: int = 1, folds: dict[str, str] | None = None) -> None:
+        self.folds = dict(folds or {})
+        self.allow = {self._key(p) for p in allow if normalise(p)}
+        self.deny = {self._key(p) for p in deny if normalise(p)}
         self.max_distance = max_distance
+
+    def _key(self, plate: str) -> str:
+        key = normalise(plate)
+        for a, b in self.folds.items():
+            key = key.replace(a, b)
+        return key
 
     def status(self, plate: str | None) -> Status:
         """``denied``, ``allowed`` or ``unknown`` for a read plate."""
         if not plate:
             return "unknown"
-        p = normalise(plate)
+        p = self._key(plate)
         if self._hit(p, self.deny):
             return "denied"
         if self._hit(p, self.allow):

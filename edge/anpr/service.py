@@ -88,7 +88,8 @@ class AnprService:
         self.engine = engine
         self.emit = emit
         self.localiser = localiser
-        self.lists = lists or PlateLists(cfg.allow, cfg.deny, cfg.fuzzy_distance)
+        self.lists = lists or PlateLists(cfg.allow, cfg.deny, cfg.fuzzy_distance,
+                                              cfg.folds)
         self.reader = PlateReader.from_config(engine, cfg)
         self.tracks: dict[tuple[str, int], _Track] = {}
         self.dropped = 0
@@ -245,7 +246,7 @@ def build_anpr_service(settings: Settings, emit: Callable[[Sequence[Event]], Non
     rows = StoreReader(settings.storage.path).rows("SELECT plate, list FROM plate_lists")
     lists = PlateLists([*cfg.allow, *(r["plate"] for r in rows if r["list"] == "allow")],
                        [*cfg.deny, *(r["plate"] for r in rows if r["list"] == "deny")],
-                       cfg.fuzzy_distance)
+                       cfg.fuzzy_distance, cfg.folds)
     localiser = None
     if cfg.localiser == "platedet":
         model = Path(settings.models_dir) / "platedet.onnx"

@@ -37,7 +37,12 @@ EUROPE_FORMATS: tuple[tuple[str, str], ...] = (
 """Common European national formats (a deployment lists its own country's first)."""
 
 REGIONS: dict[str, tuple[tuple[tuple[str, str], ...], dict[str, str]]] = {
-    "in": (INDIA_FORMATS, {}),
+    # A read that fits no Indian format has no template to tell O from 0 (one glyph in
+    # most plate fonts): it is written 0, so a vehicle's reads agree with each other and
+    # with the lists. Reads that fit a format keep the letter where the format has one.
+    "in": (INDIA_FORMATS, {"O": "0"}),
+    # European formats decide O or 0 by position; plates that fit none keep what was read
+    # (several national fonts, Germany's among them, draw O and 0 differently).
     "eu": (EUROPE_FORMATS, {}),
     # Many US plates print O and 0 with one glyph, so no reader can tell them apart;
     # generic reads write both as 0 (as the OpenALPR benchmark's labels do).
@@ -74,7 +79,8 @@ class AnprConfig(Strict):
     correcting O/0, I/1, B/8, S/5, Z/2, G/6 by position."""
     folds: dict[str, str] = Field(default_factory=dict)
     """Characters written as others in plates that fit no format, e.g. ``{"O": "0"}`` where
-    the plates print both alike (the ``us`` region's default)."""
+    the plates print both alike (the ``in`` and ``us`` regions' default). The allow and deny
+    lists are matched with the same folds applied to both sides."""
     generic_fallback: bool = True
     """Keep a read that fits no format when it looks like a plate (2-10 letters/digits)."""
     allow: list[str] = Field(default_factory=list)

@@ -16,10 +16,15 @@ def formats(cfg: AnprConfig) -> tuple[PlateFormat, ...]:
     return tuple(PlateFormat(f.name, f.template) for f in cfg.formats)
 
 
-def test_default_region_is_india_without_folds() -> None:
+def test_default_region_is_india_and_generic_reads_write_o_as_zero() -> None:
     cfg = AnprConfig()
     assert [(f.name, f.template) for f in cfg.formats] == list(INDIA_FORMATS)
-    assert cfg.folds == {}
+    assert cfg.folds == {"O": "0"}
+    fmts = formats(cfg)
+    # A read that fits an Indian format keeps its letters; one that fits none is folded.
+    assert correct_lattice(one_hot("KA01OB1234"), fmts, folds=cfg.folds)[0] == "KA01OB1234"
+    assert correct_lattice(one_hot("BLOGGER"), fmts, folds=cfg.folds) == ("BL0GGER", "generic")
+    assert AnprConfig(region="eu").folds == {}
 
 
 def test_eu_region_corrects_by_european_formats() -> None:
@@ -89,3 +94,12 @@ def test_no_tiles_when_the_whole_picture_shows_a_plate() -> None:
     img[200:230, 100:160] = 255
     loc = TiledModel()
     assert loc.find(img) is not None and len(loc.calls) == 1
+
+
+def test_lists_match_with_the_folds_on_both_sides() -> None:
+    from edge.anpr.lists import PlateLists
+
+    lists = PlateLists(allow=["BLOGGER"], deny=["RK0O1AB"], max_distance=0, folds={"O": "0"})
+    assert lists.status("BL0GGER") == "allowed"
+    assert lists.status("RKO01AB") == "denied"
+    assert PlateLists(allow=["BLOGGER"], max_distance=0).status("BL0GGER") == "unknown"
