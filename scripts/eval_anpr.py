@@ -2,14 +2,15 @@
 """Plate reading accuracy and latency on ../shared/data/anpr, per engine x localiser.
 
 Each image is read with the plate formats of a configuration: ``default`` is ``AnprConfig()``
-(Indian formats + generic fallback, whatever the photo's country), ``regional`` the built-in
-region a deployment there would set (``anpr.region: eu`` for the European photos, ``us`` for
-the American ones).
+(Indian formats + generic fallback writing O as 0, whatever the photo's country),
+``regional`` the built-in region a deployment there would set (``anpr.region: eu`` for the
+European photos, ``us`` for the American ones).
 
-Full car photos go through a localiser (``platedet`` model, falling back to the text
-detector on the whole photo when it finds no plate, as the service does; or ``text``: the
-OCR engine's own text detector on the whole photo) and then the plate reader with the
-default configuration (``AnprConfig()``: Indian formats + generic fallback, OCR at several
+Full car photos are read as the service reads a vehicle (``PlateReader.read_picture``: the
+next plate box when the best reads as nothing, a box widened when the text runs off it),
+with the whole photo as the scene: a localiser (``platedet`` model, falling back to the text
+detector on the whole photo when it finds no plate; or ``text``: the OCR engine's own text
+detector on the whole photo) and then the plate reader of the configuration (OCR at several
 heights until two reads agree); cropped plates go straight to the reader. A read counts when,
 after normalisation and format correction, it equals the label exactly. ``O=0`` also counts
 a read that differs from the label only by O versus 0: many US states print both with one
@@ -18,7 +19,8 @@ never instead. Nothing is tuned per file.
 
 Example:
     python scripts/eval_anpr.py --data ../shared/data/anpr --engines rapidocr easyocr \\
-        --localisers platedet text [--configs default regional] [--limit 50] [--json]
+        --localisers platedet text [--configs default regional] [--limit 50] [--json] \
+        [--misses misses.csv]
 """
 
 from __future__ import annotations
