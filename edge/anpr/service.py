@@ -88,8 +88,7 @@ class AnprService:
         self.engine = engine
         self.emit = emit
         self.localiser = localiser
-        self.lists = lists or PlateLists(cfg.allow, cfg.deny, cfg.fuzzy_distance,
-                                              cfg.folds)
+        self.lists = lists or PlateLists(cfg.allow, cfg.deny, cfg.fuzzy_distance, cfg.folds)
         self.reader = PlateReader.from_config(engine, cfg)
         self.tracks: dict[tuple[str, int], _Track] = {}
         self.dropped = 0

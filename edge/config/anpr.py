@@ -37,8 +37,8 @@ EUROPE_FORMATS: tuple[tuple[str, str], ...] = (
 """Common European national formats (a deployment lists its own country's first)."""
 
 REGIONS: dict[str, tuple[tuple[tuple[str, str], ...], dict[str, str]]] = {
-    # A read that fits no Indian format has no template to tell O from 0 (one glyph in
-    # most plate fonts): it is written 0, so a vehicle's reads agree with each other and
+    # A read that fits no Indian format has no template to tell O from 0 (often one glyph
+    # in plate fonts): it is written 0, so a vehicle's reads agree with each other and
     # with the lists. Reads that fit a format keep the letter where the format has one.
     "in": (INDIA_FORMATS, {"O": "0"}),
     # European formats decide O or 0 by position; plates that fit none keep what was read
