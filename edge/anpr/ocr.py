@@ -42,6 +42,9 @@ class OcrText:
     span: tuple[float, float] | None = field(default=None, compare=False)
     """Left and right edge of the plate line as shares of the input image's width (below 0
     or above 1 when the text runs into the padding: the crop cut the plate there)."""
+    boxes: tuple[OcrText, ...] = field(default=(), compare=False, repr=False)
+    """Every text box read, each on its own (a scene's candidates besides the joined line:
+    see ``PlateReader.read``)."""
 
 
 class OcrEngine(Protocol):
@@ -132,7 +135,9 @@ def plate_line(boxes: list[Line], keep: float = 0.7) -> OcrText:
     joined = np.concatenate(lattices) if len(lattices) and all(
         x[3] is not None for x in line) else None
     x1, x2 = float(line[0][0][:, 0].min()), max(float(b[:, 0].max()) for b, *_ in line)
-    return OcrText(text, raw, round(conf, 4), joined, (x1, x2))
+    each = tuple(OcrText(normalise(t), t, round(c, 4), lat,
+                         (float(b[:, 0].min()), float(b[:, 0].max()))) for b, t, c, lat in boxes)
+    return OcrText(text, raw, round(conf, 4), joined, (x1, x2), each)
 
 
 def crop_span(text: OcrText, crop_width: int, height: int | None, crop_height: int,
@@ -144,7 +149,8 @@ def crop_span(text: OcrText, crop_width: int, height: int | None, crop_height: i
     scale = height / crop_height if height else 1.0
     p = int(pad * height) if height else 0
     x1, x2 = ((x - p) / scale / crop_width for x in text.span)
-    return replace(text, span=(round(x1, 4), round(x2, 4)))
+    boxes = tuple(crop_span(b, crop_width, height, crop_height, pad) for b in text.boxes)
+    return replace(text, span=(round(x1, 4), round(x2, 4)), boxes=boxes)
 
 
 class RapidOcrEngine:

@@ -23,6 +23,7 @@ import numpy as np
 from edge.anpr.formats import FORMAT_MARGIN, PlateFormat, correct, correct_lattice
 from edge.anpr.localise import PlateLocaliser, crop_box, lower_part, sharpness
 from edge.anpr.ocr import OcrEngine, OcrText
+from edge.anpr.voting import edit_distance
 from edge.config.anpr import DEFAULT_OCR_HEIGHTS, AnprConfig
 
 
@@ -87,17 +88,25 @@ class PlateReader:
 
     def read(self, image_bgr: np.ndarray, scene: bool = False) -> PlateText | None:
         """The plate in ``image_bgr`` (a plate crop, or a scene when ``scene``), or None when
-        nothing read looks like a plate."""
+        nothing read looks like a plate.
+
+        A scene is read once; its candidates are the joined tallest text and each text box
+        on its own, and the most plate-like wins (:func:`scene_rank`): a vehicle's signage
+        or a phone number is often taller than its plate."""
         votes: dict[str, list[tuple[OcrText, str]]] = defaultdict(list)
         passes = 0
         for height in (None,) if scene else self.heights:
             passes += 1
             text = self.engine.read(image_bgr, height)
-            if text.lattice is not None:
-                fixed = correct_lattice(text.lattice, self.formats, self.generic, self.folds,
-                                        self.margin)
+            if scene:
+                ranked = [(scene_rank(f, t.text), i > 0, -t.confidence, t, f)
+                          for i, t in enumerate((text, *text.boxes))
+                          if (f := self._correct(t)) is not None]
+                fixed = None
+                if ranked:
+                    *_, text, fixed = min(ranked, key=lambda r: r[:3])
             else:
-                fixed = correct(text.text, self.formats, self.generic, self.folds)
+                fixed = self._correct(text)
             if fixed is None:
                 continue
             votes[fixed[0]].append((text, fixed[1]))
@@ -111,6 +120,13 @@ class PlateReader:
         conf = float(np.mean([t.confidence for t, _ in reads]))
         return PlateText(plate, best[1], round(conf, 4), best[0].raw, len(reads), passes,
                          best[0].span)
+
+    def _correct(self, text: OcrText) -> tuple[str, str] | None:
+        """``text`` corrected by format (its lattice searched when it has one)."""
+        if text.lattice is not None:
+            return correct_lattice(text.lattice, self.formats, self.generic, self.folds,
+                                   self.margin)
+        return correct(text.text, self.formats, self.generic, self.folds)
 
     def read_picture(self, image_bgr: np.ndarray, localiser: PlateLocaliser | None, *,
                      text_fallback: bool = True, vehicle: bool = True, min_px: int = 0,
@@ -158,6 +174,18 @@ class PlateReader:
             crop = crop_box(image_bgr, box)
             text = self.read(crop) or text
         return text, crop
+
+
+def scene_rank(fixed: tuple[str, str], read: str) -> int:
+    """How plate-like a corrected read of a scene is: 0 fits a listed format with at most
+    two characters changed from what was ``read``, 1 mixes letters and digits in 4-8
+    characters (nearly every plate does; signage is words, phone numbers digits), 2 any
+    other (a phone number substituted into a format, ``888555`` -> ``BB85SS``, among them)."""
+    plate, name = fixed
+    if name != "generic":
+        return 0 if edit_distance(plate, read) <= 2 else 2
+    mixed = any(c.isalpha() for c in plate) and any(c.isdigit() for c in plate)
+    return 1 if mixed and 4 <= len(plate) <= 8 else 2
 
 
 BOXES = 3

@@ -106,3 +106,37 @@ def test_when_the_best_box_reads_as_nothing_the_next_one_is_read() -> None:
     assert crop is not None and crop.shape[1] > 400
     text, crop = reader.read_picture(picture(), CutBox(badge))  # type: ignore[arg-type]
     assert text is None and crop is not None  # read, found nothing: counted as a read
+
+
+class SceneEngine:
+    """Reads a scene as the given text boxes (joined as the real engines join them)."""
+
+    name = "scene"
+
+    def __init__(self, *boxes: tuple) -> None:
+        self.lines = []
+        for t, c, x, *h in boxes:
+            h = h[0] if h else 20
+            self.lines.append((np.array([[x, 0], [x + 10 * len(t), 0], [x + 10 * len(t), h],
+                                         [x, h]]), t, c, None))
+
+    def read(self, image: np.ndarray, height: int | None = None) -> OcrText:
+        return plate_line(self.lines)
+
+
+@pytest.mark.parametrize(("boxes", "want"), [
+    # Signage taller than the plate, and a phone number: the plate-like box wins.
+    ((("GCHARTER", 0.9, 0, 40), ("7FR971", 1.0, 300), ("3148455900", 1.0, 500)), "7FR971"),
+    # A phone number that substitution forces into a format does not count as fitting it.
+    ((("8885551234", 1.0, 0, 40), ("7FR971", 0.9, 300)), "7FR971"),
+    # The joined line fits a format: it is kept over a plate-like box.
+    ((("KA01", 0.9, 0), ("AB1234", 0.9, 60), ("X5Y6", 0.99, 400, 10)), "KA01AB1234"),
+    # Nothing mixes letters and digits (a vanity plate): the joined line as before.
+    ((("GWAGEN", 0.9, 0),), "GWAGEN"),
+    # Two plate-like boxes: the more confident.
+    ((("ABC123", 0.7, 0), ("XYZ789", 0.95, 300), ("WORDSWORDS", 0.9, 500)), "XYZ789"),
+])
+def test_a_scene_is_read_as_its_most_plate_like_text(boxes: tuple, want: str) -> None:
+    reader = PlateReader(SceneEngine(*boxes), INDIA, folds={"O": "0"})
+    got = reader.read(np.zeros((40, 900, 3), np.uint8), scene=True)
+    assert got is not None and got.plate == want
