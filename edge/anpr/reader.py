@@ -179,12 +179,13 @@ class PlateReader:
 def scene_rank(fixed: tuple[str, str], read: str) -> int:
     """How plate-like a corrected read of a scene is: 0 fits a listed format with at most
     two characters changed from what was ``read``, 1 mixes letters and digits in 4-8
-    characters (nearly every plate does; signage is words, phone numbers digits), 2 any
+    characters as read (nearly every plate does; signage is words, phone numbers digits), 2 any
     other (a phone number substituted into a format, ``888555`` -> ``BB85SS``, among them)."""
     plate, name = fixed
     if name != "generic":
         return 0 if edit_distance(plate, read) <= 2 else 2
-    mixed = any(c.isalpha() for c in plate) and any(c.isdigit() for c in plate)
+    # Mixed as read, before folds: folded, the word METRO would become METR0.
+    mixed = any(c.isalpha() for c in read) and any(c.isdigit() for c in read)
     return 1 if mixed and 4 <= len(plate) <= 8 else 2
 
 

@@ -133,6 +133,8 @@ class SceneEngine:
     ((("KA01", 0.9, 0), ("AB1234", 0.9, 60), ("X5Y6", 0.99, 400, 10)), "KA01AB1234"),
     # Nothing mixes letters and digits (a vanity plate): the joined line as before.
     ((("GWAGEN", 0.9, 0),), "GWAGEN"),
+    # A word the folds would give a digit (METRO -> METR0) is still a word.
+    ((("METRO", 0.99, 0), ("2DA044", 0.9, 300)), "2DA044"),
     # Two plate-like boxes: the more confident.
     ((("ABC123", 0.7, 0), ("XYZ789", 0.95, 300), ("WORDSWORDS", 0.9, 500)), "XYZ789"),
 ])
