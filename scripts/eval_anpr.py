@@ -37,6 +37,7 @@ from pathlib import Path
 
 import cv2
 
+from edge.anpr.formats import apply_folds
 from edge.anpr.localise import PlateLocaliser
 from edge.anpr.ocr import make_engine
 from edge.anpr.reader import PlateReader
@@ -61,7 +62,7 @@ def load(data: Path, limit: int | None) -> list[dict[str, str]]:
 
 def fold_o0(text: str) -> str:
     """``text`` with every letter O written as digit 0."""
-    return text.replace("O", "0")
+    return apply_folds(text, {"O": "0"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
                 full = r["kind"] == "full_image"
                 if not full and loc != args.localisers[0]:
                     continue  # crops need no localiser: measured once per engine
-                reader = readers[r["region"].split("-")[0]]
+                region = r["region"].split("-")[0]
+                reader = readers[region]
                 t0 = time.perf_counter()
                 if full:  # as the service reads a vehicle, but the whole photo is the scene
                     read, _ = reader.read_picture(
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                     misses.append({"engine": engine_name, "config": config,
                                    "localiser": loc if full else "(crop)", "file": r["file"],
                                    "label": want, "read": got, "raw": read.raw if read else ""})
-                stats[(kind, r["region"].split("-")[0])].append((ok, ok_o0, ms))
+                stats[(kind, region)].append((ok, ok_o0, ms))
                 stats[(kind, "all")].append((ok, ok_o0, ms))
             for (kind, region), res in sorted(stats.items()):
                 table.append({"engine": engine_name, "config": config,

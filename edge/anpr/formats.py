@@ -88,11 +88,16 @@ def correct(text: str, formats: tuple[PlateFormat, ...] = INDIA,
     return _generic(plain, generic, folds)
 
 
+def apply_folds(text: str, folds: dict[str, str] | None) -> str:
+    """``text`` with each character of ``folds`` written as its fold (``{"O": "0"}``)."""
+    for a, b in (folds or {}).items():
+        text = text.replace(a, b)
+    return text
+
+
 def _generic(plain: str, generic: bool, folds: dict[str, str] | None) -> tuple[str, str] | None:
     if generic and GENERIC.match(plain):
-        for a, b in (folds or {}).items():
-            plain = plain.replace(a, b)
-        return plain, "generic"
+        return apply_folds(plain, folds), "generic"
     return None
 
 

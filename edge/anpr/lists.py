@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from edge.anpr.formats import normalise
+from edge.anpr.formats import apply_folds, normalise
 from edge.anpr.voting import edit_distance
 
 Status = Literal["allowed", "denied", "unknown"]
@@ -26,10 +26,7 @@ class PlateLists:
         self.max_distance = max_distance
 
     def _key(self, plate: str) -> str:
-        key = normalise(plate)
-        for a, b in self.folds.items():
-            key = key.replace(a, b)
-        return key
+        return apply_folds(normalise(plate), self.folds)
 
     def status(self, plate: str | None) -> Status:
         """``denied``, ``allowed`` or ``unknown`` for a read plate."""

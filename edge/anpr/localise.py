@@ -43,11 +43,6 @@ class PlateLocaliser:
         return sorted(((np.asarray(b, np.int32), float(c)) for b, c in found),
                       key=lambda x: -x[1])
 
-    def find(self, image_bgr: np.ndarray) -> tuple[np.ndarray, float] | None:
-        """The best plate box in ``image_bgr`` (see :meth:`find_all`), or None."""
-        found = self.find_all(image_bgr, 1)
-        return found[0] if found else None
-
     def find_all(self, image_bgr: np.ndarray, limit: int = 3) -> list[tuple[np.ndarray, float]]:
         """Up to ``limit`` plate boxes in ``image_bgr``, best first; when the whole picture
         shows none, those in four overlapping tiles (the model sees a large picture at its
@@ -72,13 +67,6 @@ class PlateLocaliser:
                 kept.append((box, conf))
         return kept[:limit]
 
-    def crop(self, image_bgr: np.ndarray, pad: float = 0.08) -> tuple[np.ndarray, float] | None:
-        """The best plate crop (slightly padded) and its confidence, or None."""
-        found = self.find(image_bgr)
-        if found is None:
-            return None
-        crop = crop_box(image_bgr, found[0], pad)
-        return (crop, found[1]) if crop.size else None
 
 
 def crop_box(image_bgr: np.ndarray, box: np.ndarray, pad: float = 0.08) -> np.ndarray:

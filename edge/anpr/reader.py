@@ -8,8 +8,9 @@ others by substitution (:func:`edge.anpr.formats.correct`). On ../shared/data/an
 alone (128 px) reads 263 of 300 US crops exactly, the four sizes with early agreement 271
 (README, "Licence plates").
 
-A scene (the ``text`` localiser's lower part of a vehicle, or a whole photo) is read once, as
-it is.
+A scene (the lower part of a vehicle, or a whole photo) is read once and its most plate-like
+text taken (:func:`scene_rank`). :meth:`PlateReader.read_picture` is the whole path from a
+vehicle crop: plate boxes, widening a box that cuts the plate, the scene fallback.
 """
 
 from __future__ import annotations
@@ -153,18 +154,18 @@ class PlateReader:
             return self.read(part, scene=True), part
         last: np.ndarray | None = None
         for box, _ in boxes:
-            if not _readable(crop_box(image_bgr, box), min_px, min_sharpness):
+            crop = crop_box(image_bgr, box)
+            if not _readable(crop, min_px, min_sharpness):
                 continue
-            text, last = self._read_box(image_bgr, box.astype(np.int64))
+            text, last = self._read_box(image_bgr, box.astype(np.int64), crop)
             if text is not None:
                 return text, last
         return None, last
 
-    def _read_box(self, image_bgr: np.ndarray, box: np.ndarray
+    def _read_box(self, image_bgr: np.ndarray, box: np.ndarray, crop: np.ndarray
                   ) -> tuple[PlateText | None, np.ndarray]:
-        """The plate in ``box``, widened while its text runs off a side (see
-        :meth:`read_picture`), and the crop read last."""
-        crop = crop_box(image_bgr, box)
+        """The plate in ``box`` (``crop`` its crop), widened while its text runs off a side
+        (see :meth:`read_picture`), and the crop read last."""
         text = self.read(crop)
         for _ in range(WIDEN_STEPS):
             wider = _widen(box, text, image_bgr.shape[1])
