@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--localisers", nargs="+", default=["platedet", "text"])
     ap.add_argument("--configs", nargs="+", default=["default", "regional"],
                     choices=["default", "regional"])
+    ap.add_argument("--recognisers", nargs="+", default=[AnprConfig().recogniser],
+                    choices=["ppocrv6", "ppocrv4"], help="RapidOCR recognisers to measure")
+    ap.add_argument("--models-dir", type=Path, default=Path("models"))
     ap.add_argument("--limit", type=int, default=None, help="sample this many per kind")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--misses", type=Path, default=None,
@@ -84,8 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     table = []
     misses: list[dict[str, str]] = []
     cfg = AnprConfig()
-    engines = {name: make_engine(name) for name in args.engines}
-    for engine_name, config in ((e, c) for e in args.engines for c in args.configs):
+    engines = {}
+    for name in args.engines:
+        for spec in args.recognisers if name == "rapidocr" else [""]:
+            label = f"{name} {spec}".strip()
+            engines[label] = make_engine(name, spec or "ppocrv4", args.models_dir)
+    for engine_name, config in ((e, c) for e in engines for c in args.configs):
         readers = {region: PlateReader.from_config(
             engines[engine_name], cfg if config == "default" else AnprConfig(region=region))
             for region in ("eu", "us")}

@@ -14,6 +14,7 @@ chooses the plate's height (see ``edge.anpr.reader``).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
@@ -153,19 +154,92 @@ def crop_span(text: OcrText, crop_width: int, height: int | None, crop_height: i
     return replace(text, span=(round(x1, 4), round(x2, 4)), boxes=boxes)
 
 
+class Recogniser:
+    """A PP-OCR text recogniser (CTC over its own alphabet) whose output is folded onto the
+    plate alphabet.
+
+    Args:
+        name: for logs and the evaluation.
+        run: ``(1, 3, 48, W)`` normalised image -> ``(1, W / 8, C)`` class probabilities.
+        charset: the recogniser's classes, ``charset[0]`` the CTC blank.
+    """
+
+    def __init__(self, name: str, run: Callable[[np.ndarray], np.ndarray],
+                 charset: list[str]) -> None:
+        self.name = name
+        self._run = run
+        self._columns = plate_columns(charset)
+
+    @classmethod
+    def from_files(cls, name: str, model: Path, alphabet: Path) -> Recogniser:
+        """A PaddleOCR recogniser exported to ONNX (``model``) and its dictionary file (one
+        class per line; the blank and a trailing space are added as PaddleOCR does).
+
+        Raises:
+            FileNotFoundError: a file is missing (``edge model fetch`` installs them).
+            ValueError: the alphabet does not match the model's classes.
+        """
+        import onnxruntime as ort
+
+        for path in (model, alphabet):
+            if not path.is_file():
+                raise FileNotFoundError(
+                    f"recogniser {name}: {path} not found; run `edge model fetch`")
+        session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+        feed = session.get_inputs()[0].name
+        chars = ["blank", *alphabet.read_text(encoding="utf-8").splitlines(), " "]
+        classes = session.get_outputs()[0].shape[-1]
+        if isinstance(classes, int) and classes != len(chars):
+            raise ValueError(f"recogniser {name}: {model.name} has {classes} classes but "
+                             f"{alphabet.name} gives {len(chars)} (blank + lines + space)")
+        return cls(name, lambda x: session.run(None, {feed: x})[0], chars)
+
+    def lattice(self, x: np.ndarray, used: float = 1.0) -> np.ndarray:
+        """The plate lattice of one prepared text box (``used``: the share of its width that
+        is text, not padding; the frames past it are dropped)."""
+        probs = self._run(x)[0]
+        frames = max(1, min(len(probs), int(np.ceil(len(probs) * used))))
+        return fold(probs[:frames], self._columns)
+
+
+RECOGNISERS: dict[str, tuple[str, str]] = {"ppocrv6": ("ppocrv6-rec.onnx", "ppocrv6-dict.txt")}
+"""Recognisers besides the rapidocr wheel's own ``ppocrv4``: their model and alphabet file
+names in the models directory (``edge model fetch`` installs them)."""
+
+
 class RapidOcrEngine:
-    """PP-OCRv4 detection + recognition on ONNX Runtime (models ship in the wheel)."""
+    """PP-OCR detection + recognition on ONNX Runtime.
+
+    Args:
+        recogniser: the text recogniser's name: ``ppocrv4`` ships in the rapidocr wheel, the
+            others (:data:`RECOGNISERS`) are files in ``models_dir``.
+        models_dir: where those files are.
+
+    Raises:
+        ValueError: an unknown recogniser name.
+        FileNotFoundError: the recogniser's files are missing.
+    """
 
     name = "rapidocr"
 
     min_score = 0.5
     """Text boxes read with less mean confidence are dropped (RapidOCR's ``text_score``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, recogniser: str = "ppocrv4", models_dir: Path = Path("models")) -> None:
         from rapidocr_onnxruntime import RapidOCR
 
+        if recogniser != "ppocrv4" and recogniser not in RECOGNISERS:
+            raise ValueError(f"unknown recogniser {recogniser!r}; use "
+                             f"{' or '.join(['ppocrv4', *RECOGNISERS])}")
         self._ocr = RapidOCR(det_limit_type="max", det_limit_side_len=DET_SIDE)
-        self._columns = plate_columns(list(self._ocr.text_rec.postprocess_op.character))
+        rec = self._ocr.text_rec
+        if recogniser == "ppocrv4":
+            self.recogniser = Recogniser(recogniser, lambda x: rec.session(x)[0],
+                                         list(rec.postprocess_op.character))
+        else:
+            model, alphabet = RECOGNISERS[recogniser]
+            self.recogniser = Recogniser.from_files(recogniser, models_dir / model,
+                                                    models_dir / alphabet)
         self._lock = threading.Lock()
 
     def read(self, image_bgr: np.ndarray, height: int | None = None) -> OcrText:
@@ -195,9 +269,7 @@ class RapidOcrEngine:
             aspect = crop.shape[1] / max(crop.shape[0], 1)
             ratio = max(rec_w / rec_h, aspect)
             x = rec.resize_norm_img(crop, ratio)[np.newaxis].astype(np.float32)
-            probs = rec.session(x)[0][0]
-            frames = max(1, min(len(probs), int(np.ceil(len(probs) * aspect / ratio))))
-            lat = fold(probs[:frames], self._columns)
+            lat = self.recogniser.lattice(x, aspect / ratio)
             text, _, confs = best_path(lat)
             conf = float(np.mean(confs)) if confs else 0.0
             if text and conf >= self.min_score:
@@ -239,14 +311,16 @@ def _in_crop(text: OcrText, original: np.ndarray, read: np.ndarray, height: int 
     return crop_span(text, read.shape[1], None, read.shape[0])
 
 
-def make_engine(name: str) -> OcrEngine:
-    """``rapidocr`` or ``easyocr``.
+def make_engine(name: str, recogniser: str = "ppocrv4", models_dir: Path = Path("models")
+                ) -> OcrEngine:
+    """``rapidocr`` (with ``recogniser``, see :class:`RapidOcrEngine`) or ``easyocr``.
 
     Raises:
-        ValueError: unknown engine name.
+        ValueError: unknown engine or recogniser name.
+        FileNotFoundError: the recogniser's files are not in ``models_dir``.
     """
     if name == "rapidocr":
-        return RapidOcrEngine()
+        return RapidOcrEngine(recogniser, models_dir)
     if name == "easyocr":
         return EasyOcrEngine()
     raise ValueError(f"unknown OCR engine {name!r}; use rapidocr or easyocr")

@@ -250,4 +250,5 @@ def build_anpr_service(settings: Settings, emit: Callable[[Sequence[Event]], Non
     if cfg.localiser == "platedet":
         model = Path(settings.models_dir) / "platedet.onnx"
         localiser = PlateLocaliser(model if model.exists() else None)
-    return AnprService(cfg, make_engine(cfg.engine), emit, localiser=localiser, lists=lists)
+    engine = make_engine(cfg.engine, cfg.recogniser, Path(settings.models_dir))
+    return AnprService(cfg, engine, emit, localiser=localiser, lists=lists)

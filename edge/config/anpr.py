@@ -68,6 +68,10 @@ class AnprConfig(Strict):
     """Built-in formats and glyph folds (``REGIONS``) used where ``formats`` or ``folds`` are
     not given: Indian formats by default."""
     engine: Literal["rapidocr", "easyocr"] = "rapidocr"
+    recogniser: Literal["ppocrv6", "ppocrv4"] = "ppocrv6"
+    """RapidOCR's text recogniser: ``ppocrv6`` (PP-OCRv6 small, installed by ``edge model
+    fetch``) reads small, blurred plates better than ``ppocrv4`` (in the rapidocr wheel):
+    README, "Licence plates"."""
     localiser: Literal["platedet", "text"] = "platedet"
     text_fallback: bool = True
     """With ``platedet``: when it finds no plate, read the lower part of the vehicle with the

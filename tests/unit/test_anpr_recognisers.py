@@ -1,0 +1,52 @@
+"""Text recognisers behind RapidOCR's detector: folding their alphabets, loading their files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge.anpr.ctc import PLATE_CHARS, best_path
+from edge.anpr.ocr import RapidOcrEngine, Recogniser
+from tests.conftest import MODELS, require
+
+CHARSET = ["blank", "-", "b", "B", "8", "1", "I", " "]
+
+
+def frames(*rows: dict[str, float]) -> np.ndarray:
+    """``(1, T, C)`` probabilities over CHARSET, one row per dict (the rest is blank)."""
+    out = np.zeros((1, len(rows), len(CHARSET)), np.float32)
+    for t, row in enumerate(rows):
+        for ch, p in row.items():
+            out[0, t, CHARSET.index(ch)] = p
+        out[0, t, 0] = 1.0 - sum(row.values())
+    return out
+
+
+def fake(probs: np.ndarray) -> Recogniser:
+    return Recogniser("fake", lambda x: probs, CHARSET)
+
+
+def test_lattice_folds_case_and_drops_non_plate_classes_and_padding_frames() -> None:
+    rec = fake(frames({"b": 0.6, "B": 0.3}, {"-": 0.9}, {"8": 0.9}, {"1": 0.9}))
+    lat = rec.lattice(np.zeros((1, 3, 48, 32), np.float32), used=0.75)
+    assert lat.shape == (3, 1 + len(PLATE_CHARS))  # the last frame is padding
+    assert lat[0, 1 + PLATE_CHARS.index("B")] == pytest.approx(0.9)  # b and B are one
+    assert lat[1, 0] == pytest.approx(1.0)  # a dash counts as blank
+    assert best_path(lat)[0] == "B8"
+
+
+def test_missing_or_mismatched_recogniser_files_are_named(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"nope\.onnx not found; run `edge model fetch`"):
+        Recogniser.from_files("x", tmp_path / "nope.onnx", tmp_path / "d.txt")
+    model = require(MODELS / "ppocrv6-rec.onnx", "run `make models`")
+    short = tmp_path / "short.txt"
+    short.write_text("A\nB\n")
+    with pytest.raises(ValueError, match=r"has 18710 classes but short\.txt gives 4"):
+        Recogniser.from_files("ppocrv6", model, short)
+
+
+def test_unknown_recogniser_name_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"unknown recogniser 'ppocrv9'; use ppocrv4 or ppocrv6"):
+        RapidOcrEngine("ppocrv9", MODELS)
