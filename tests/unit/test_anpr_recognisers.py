@@ -9,7 +9,7 @@ import pytest
 
 from edge.anpr.ctc import PLATE_CHARS, best_path
 from edge.anpr.ocr import RapidOcrEngine, Recogniser
-from tests.conftest import MODELS, require
+from tests.conftest import MODELS, SHARED_DATA, require
 
 CHARSET = ["blank", "-", "b", "B", "8", "1", "I", " "]
 
@@ -50,3 +50,22 @@ def test_missing_or_mismatched_recogniser_files_are_named(tmp_path: Path) -> Non
 def test_unknown_recogniser_name_is_refused() -> None:
     with pytest.raises(ValueError, match=r"unknown recogniser 'ppocrv9'; use ppocrv4 or ppocrv6"):
         RapidOcrEngine("ppocrv9", MODELS)
+
+
+@pytest.mark.parametrize("name, plate", [("va82.png", "25895J"), ("ma257.png", "14CV10"),
+                                         ("ga16.png", "ASN1074")])
+def test_the_default_recogniser_reads_plates_the_wheels_own_misreads(name: str,
+                                                                     plate: str) -> None:
+    """Three US crops PP-OCRv4 reads ``258951``, ``I4CVI0`` and ``ASN01074``."""
+    import cv2
+
+    from edge.anpr.ocr import make_engine
+    from edge.anpr.reader import PlateReader
+    from edge.config.anpr import AnprConfig
+
+    crop = cv2.imread(str(require(SHARED_DATA / "anpr" / "openalpr" / "us_crops" / name,
+                                  "../shared/data/anpr is missing")))
+    cfg = AnprConfig()
+    reader = PlateReader.from_config(make_engine(cfg.engine, cfg.recogniser, MODELS), cfg)
+    got = reader.read(crop)
+    assert got is not None and got.plate == plate
