@@ -44,9 +44,10 @@ eval: models media
 	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt
 	$(BIN)/python scripts/eval_anpr.py --data $(DATA)/anpr --engines rapidocr \
 	  --localisers platedet text
-	# EasyOCR takes 1.4-2.5 s per image here: a fixed sample of 40 crops and 40 photos.
+	# EasyOCR takes 1.4-2.5 s per image here: a fixed sample of 40 crops and 40 photos,
+	# beside RapidOCR with each recogniser.
 	$(BIN)/python scripts/eval_anpr.py --data $(DATA)/anpr --engines easyocr rapidocr \
-	  --localisers platedet text --limit 40
+	  --recognisers ppocrv6 ppocrv4 --localisers platedet text --limit 40
 
 bench: models media
 	# int8 for CPUs with VNNI/AMX, calibrated on another clip than the one measured

@@ -1,4 +1,6 @@
-"""OCR engines behind one interface: RapidOCR (PP-OCRv4 on ONNX Runtime) and EasyOCR.
+"""OCR engines behind one interface: RapidOCR (PP-OCR on ONNX Runtime: the wheel's text
+detector, and its PP-OCRv4 recogniser or PP-OCRv6 small from ``edge model fetch``) and
+EasyOCR.
 
 Both return the plate line of an image: a plate crop is first scaled to a given height and
 padded (the text detector misses text that fills the whole picture or sits at its edge), text

@@ -77,6 +77,8 @@ def test_good_minimal_file_gets_defaults(tmp_path: Path) -> None:
         (GOOD.replace("    source: person-yolov8s.pt\n",
                       "    source: person-yolov8s.pt\n    imgsz: 650\n"),
          "models[0].imgsz: must be a multiple of 32, got 650"),
+        (GOOD + "anpr:\n  recogniser: ppocrv9\n",
+         "anpr.recogniser: Input should be 'ppocrv6' or 'ppocrv4'"),
     ],
 )
 def test_bad_files_name_file_and_field(tmp_path: Path, yaml_text: str, expected: str) -> None:
