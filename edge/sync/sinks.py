@@ -77,6 +77,11 @@ class MqttSink:
             password = os.environ.get(self.cfg.password_env) if self.cfg.password_env else None
             client.username_pw_set(self.cfg.username, password)
         if self.cfg.tls:
+            for field in ("ca_file", "cert_file", "key_file"):
+                path = getattr(self.cfg, field)
+                if path and not os.access(path, os.R_OK):
+                    raise FileNotFoundError(
+                        f"sync.mqtt.{field}: {path} is missing or not readable")
             client.tls_set(ca_certs=self.cfg.ca_file, certfile=self.cfg.cert_file,
                            keyfile=self.cfg.key_file, cert_reqs=ssl.CERT_REQUIRED,
                            tls_version=ssl.PROTOCOL_TLS_CLIENT)

@@ -163,3 +163,17 @@ def test_sync_cli_status_and_replay(tmp_path: Path) -> None:
     assert "backlog 2" in run(app, ["sync", "status", "-c", str(cfg)]).output
     bad = run(app, ["sync", "replay", "--since", "yesterday", "-c", str(cfg)])
     assert bad.exit_code == 2 and "not an ISO date-time" in bad.output
+
+
+def test_missing_tls_files_are_named_at_start(tmp_path: Path) -> None:
+    from edge.config.sync import MqttSinkConfig
+    from edge.sync.sinks import MqttSink
+
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not checked here")
+    cfg = MqttSinkConfig(host="127.0.0.1", port=8883, tls=True, ca_file=str(ca),
+                         cert_file=str(tmp_path / "device.pem"),
+                         key_file=str(tmp_path / "device.key"))
+    with pytest.raises(FileNotFoundError,
+                       match=rf"sync\.mqtt\.cert_file: {tmp_path}/device\.pem is missing"):
+        MqttSink(cfg, "plant")
