@@ -39,7 +39,7 @@ import cv2
 
 from edge.anpr.formats import apply_folds
 from edge.anpr.localise import PlateLocaliser
-from edge.anpr.ocr import make_engine
+from edge.anpr.ocr import RECOGNISERS, make_engine
 from edge.anpr.reader import PlateReader
 from edge.config.anpr import AnprConfig
 
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--configs", nargs="+", default=["default", "regional"],
                     choices=["default", "regional"])
     ap.add_argument("--recognisers", nargs="+", default=[AnprConfig().recogniser],
-                    choices=["ppocrv6", "ppocrv4"], help="RapidOCR recognisers to measure")
+                    choices=["ppocrv4", *RECOGNISERS], help="RapidOCR recognisers to measure")
     ap.add_argument("--models-dir", type=Path, default=Path("models"))
     ap.add_argument("--limit", type=int, default=None, help="sample this many per kind")
     ap.add_argument("--json", action="store_true")

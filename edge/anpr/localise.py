@@ -68,7 +68,6 @@ class PlateLocaliser:
         return kept[:limit]
 
 
-
 def crop_box(image_bgr: np.ndarray, box: np.ndarray, pad: float = 0.08) -> np.ndarray:
     """``image_bgr`` inside ``box`` (``x1, y1, x2, y2``), padded by ``pad`` of the box's
     size + 2 px on each side and clipped to the picture."""
