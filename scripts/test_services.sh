@@ -4,7 +4,10 @@
 #   gstreamer1.0-x carries the Pango clockoverlay the test stream stamps its frames with),
 #   mosquitto (a real MQTT broker the sync tests start on loopback),
 #   systemd (systemd-analyze verify/security on the unit), prometheus (promtool, and a real
-#   Prometheus the metrics test starts on loopback).
+#   Prometheus the metrics test starts on loopback),
+#   chromium + fonts-dejavu-core (the browser the console's Playwright tests drive through
+#   tests/browser_support.py; Playwright cannot download its own browser here, and the fonts
+#   keep screenshots readable).
 # Idempotent; needs root (or sudo) only when something is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +15,7 @@ cd "$(dirname "$0")/.."
 DEBS=(gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base
       gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad
       gstreamer1.0-x
-      mosquitto systemd prometheus)
+      mosquitto systemd prometheus chromium fonts-dejavu-core)
 
 missing=()
 for p in "${DEBS[@]}"; do
@@ -45,4 +48,7 @@ for tool in /usr/sbin/mosquitto /usr/bin/promtool /usr/bin/prometheus /usr/bin/s
   test -x "$tool" || { echo "$tool missing" >&2; exit 1; }
 done
 .venv/bin/python -c 'import cv2; assert cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG), "OpenCV lacks FFmpeg"'
+test -x /usr/bin/chromium || { echo "/usr/bin/chromium missing" >&2; exit 1; }
+# Debian's wrapper warns on stderr when /dev/shm is mounted twice (containers); harmless.
+/usr/bin/chromium --version 2>/dev/null
 echo "test services ready"
