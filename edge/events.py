@@ -166,6 +166,24 @@ class VehicleSeen(Event):
         return 10 if self.status == "denied" else 0
 
 
+ResetSource = Literal["console", "cli", "schedule"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OccupancyReset(Event):
+    """An operator or the schedule set a camera's occupancy back (one event per camera).
+
+    ``previous_occupancy`` is the camera's count before; ``occupancy`` and ``site_occupancy``
+    are the camera's and the site's after the reset.
+    """
+
+    previous_occupancy: int
+    occupancy: int
+    site_occupancy: int
+    source: ResetSource
+    note: str = ""
+
+
 _TYPE_NAMES: dict[type, str] = {
     Crossing: "crossing",
     OccupancyChanged: "occupancy",
@@ -174,4 +192,5 @@ _TYPE_NAMES: dict[type, str] = {
     AttendanceMarked: "attendance",
     PlateRead: "plate_read",
     VehicleSeen: "vehicle",
+    OccupancyReset: "occupancy_reset",
 }

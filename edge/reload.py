@@ -3,7 +3,8 @@
 The change is applied on the inference loop's thread between two passes, so no pass sees
 half of it: removed cameras stop, new ones start, cameras whose stream settings changed are
 reopened, and changed lines are swapped in their pipelines (unchanged lines keep their counts
-and track state). Other sections need a restart; the reload says which.
+and track state). The ``occupancy`` section (reset schedule) applies at once too. Other
+sections need a restart; the reload says which.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RESTART_SECTIONS = ("site", "models_dir", "models", "inference", "tracking", "identity", "anpr",
-                    "attendance", "storage", "sync", "api", "metrics")
+                    "attendance", "storage", "sync", "api", "metrics", "ui")
 
 
 def forget_camera_series(cam_id: str) -> None:
@@ -84,7 +85,12 @@ def reload_settings(app: App, new: Settings, timeout: float = 10.0) -> list[str]
                     notes.append(f"camera {cam_id}: lines now "
                                  f"{', '.join(ln.id for ln in cfg.lines) or 'none'}")
             loop.sync_cameras()
-            app.settings = old.model_copy(update={"cameras": new.cameras})
+            if old.occupancy != new.occupancy:  # the control poller reads it every tick
+                times = ", ".join(new.occupancy.reset_at)
+                notes.append(f"occupancy resets now at {times}" if times else
+                             "occupancy resets: no scheduled time any more")
+            app.settings = old.model_copy(update={"cameras": new.cameras,
+                                                  "occupancy": new.occupancy})
         finally:
             done.set()
 

@@ -147,3 +147,16 @@ class Occupancy:
             return True
         self.value -= 1
         return False
+
+    def reset(self, value: int = 0) -> int:
+        """Set the occupancy to ``value`` (an operator's count); return the previous one.
+
+        Entries and exits are totals since start and are kept.
+
+        Raises:
+            ValueError: ``value`` is negative.
+        """
+        if value < 0:
+            raise ValueError(f"occupancy cannot be reset to a negative value ({value})")
+        previous, self.value = self.value, value
+        return previous

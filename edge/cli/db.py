@@ -24,6 +24,7 @@ TABLES: dict[str, str] = {
     "system_metrics": "timestamp", "line_crossings": "timestamp",
     "identity_events": "timestamp", "plate_reads": "timestamp", "outbox": "ts",
     "employees": "created_at", "plate_lists": "created_at",
+    "occupancy_resets": "timestamp", "occupancy_reset_requests": "requested_at",
 }
 """Tables that can be listed and exported, with the column ``--since`` filters on.
 (``face_embeddings`` is biometric data and is never exported.)"""
@@ -88,7 +89,7 @@ def stats(config: Path = ConfigOpt) -> None:
         n, first, last = conn.execute(
             f"SELECT COUNT(*), MIN({column}), MAX({column}) FROM {table}").fetchone()
         span = f"  {first[:19]} .. {last[:19]}" if first else ""
-        typer.echo(f"  {table:<20} {n:>9}{span}")
+        typer.echo(f"  {table:<24} {n:>9}{span}")
     conn.close()
 
 

@@ -1,9 +1,10 @@
-"""``edge plates ...``: the allow and deny lists kept in the store (besides the config's)."""
+"""``edge plates ...``: the allow and deny lists kept in the store (besides the config's).
+
+A running daemon applies a change within a second (no restart, no reload).
+"""
 
 from __future__ import annotations
 
-import sqlite3
-from datetime import datetime, timezone
 from pathlib import Path
 
 import typer
@@ -25,22 +26,16 @@ def _db(config: Path) -> str:
 
 
 def _put(config: Path, plate: str, which: str, note: str) -> None:
-    from edge.anpr.formats import normalise
+    from edge.anpr.lists import PlateListError, put_plate
     from edge.store.direct import direct_writer
 
-    p = normalise(plate)
-    if not 2 <= len(p) <= 12:
-        typer.echo(f"edge: {plate!r} is not a plate number (2-12 letters and digits)", err=True)
-        raise typer.Exit(2)
-
-    def write(conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT INTO plate_lists (plate, list, note, created_at) VALUES (?,?,?,?)"
-                     " ON CONFLICT (plate) DO UPDATE SET list = excluded.list,"
-                     " note = excluded.note",
-                     (p, which, note, datetime.now(timezone.utc).isoformat()))
-
-    direct_writer(_db(config))(write)
-    typer.echo(f"{p}: {which} (the daemon reads the lists when it starts)")
+    db = _db(config)
+    try:
+        p = put_plate(direct_writer(db), plate, which, note)
+    except PlateListError as exc:
+        typer.echo(f"edge: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{p}: {which} (a running daemon applies it within a second)")
 
 
 @plates_app.command("allow")
@@ -65,13 +60,13 @@ def deny(plate: str, note: str = typer.Option("", help="Why, who."),
 
 @plates_app.command("list")
 def list_(config: Path = ConfigOpt) -> None:
-    """Show both lists (from the database; the config's own lists are added at start).
+    """Show both lists kept in the database (the config's anpr.allow/deny apply as well).
 
     Example: edge plates list
     """
     from edge.store.queries import StoreReader
 
-    rows = StoreReader(_db(config)).rows("SELECT * FROM plate_lists ORDER BY list, plate")
+    rows = StoreReader(_db(config)).plate_lists()
     for r in rows:
         typer.echo(f"{r['plate']:<14} {r['list']:<6} {r['note']}")
     if not rows:
@@ -84,13 +79,13 @@ def remove(plate: str, config: Path = ConfigOpt) -> None:
 
     Example: edge plates remove TG02XY5678
     """
-    from edge.anpr.formats import normalise
+    from edge.anpr.lists import PlateListError, remove_plate
     from edge.store.direct import direct_writer
 
-    p = normalise(plate)
-    gone = direct_writer(_db(config))(
-        lambda conn: conn.execute("DELETE FROM plate_lists WHERE plate = ?", (p,)).rowcount)
-    if not gone:
-        typer.echo(f"edge: {p} is on no list", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"{p}: removed")
+    db = _db(config)
+    try:
+        p = remove_plate(direct_writer(db), plate)
+    except PlateListError as exc:
+        typer.echo(f"edge: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{p}: removed (a running daemon applies it within a second)")

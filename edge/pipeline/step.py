@@ -45,6 +45,21 @@ class SiteOccupancy:
             metrics.SITE_OCCUPANCY.set(self._occ.value)
             return self._occ.value
 
+    def reset(self, value: int = 0) -> int:
+        """Set the site occupancy to ``value``; return the previous one."""
+        with self._lock:
+            previous = self._occ.reset(value)
+            metrics.SITE_OCCUPANCY.set(self._occ.value)
+            return previous
+
+    def reset_by(self, n: int) -> int:
+        """Lower the site occupancy by ``n`` (a camera's count that was reset), never below
+        0; return the new site occupancy."""
+        with self._lock:
+            self._occ.reset(max(0, self._occ.value - n))
+            metrics.SITE_OCCUPANCY.set(self._occ.value)
+            return self._occ.value
+
     @property
     def value(self) -> int:
         """People inside the site now."""

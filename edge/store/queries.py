@@ -55,3 +55,34 @@ class StoreReader:
             "SELECT id, event_id, camera_id, employee_id, check_in_time, check_out_time, "
             "status, grace_period_used, aws_face_confidence, track_id FROM attendance_records "
             "WHERE substr(check_in_time, 1, 10) = ? ORDER BY check_in_time", (day,))
+
+    def plate_lists(self) -> list[dict[str, Any]]:
+        """The stored allow and deny lists: plate, list, note, created_at, by list and plate."""
+        return self.rows("SELECT plate, list, note, created_at FROM plate_lists "
+                         "ORDER BY list, plate")
+
+    def pending_reset_requests(self) -> list[dict[str, Any]]:
+        """Occupancy reset requests no daemon has answered yet, oldest first."""
+        return self.rows("SELECT id, camera_id, note, requested_at FROM "
+                         "occupancy_reset_requests WHERE state = 'pending' ORDER BY id")
+
+    def reset_request(self, request_id: int) -> dict[str, Any] | None:
+        """One occupancy reset request (state, outcome, done_at), or None."""
+        rows = self.rows("SELECT id, camera_id, note, requested_at, state, outcome, done_at "
+                         "FROM occupancy_reset_requests WHERE id = ?", (request_id,))
+        return rows[0] if rows else None
+
+    def last_occupancy(self) -> list[dict[str, Any]]:
+        """Each camera's newest ``occupancy_logs`` row (occupancy, site occupancy, entries,
+        exits, timestamp), by camera id."""
+        return self.rows(
+            "SELECT camera_id, current_occupancy, site_occupancy, entries_count, exits_count,"
+            " timestamp FROM occupancy_logs WHERE id IN (SELECT MAX(id) FROM occupancy_logs"
+            " GROUP BY camera_id) ORDER BY camera_id")
+
+    def occupancy_resets(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The newest ``limit`` occupancy resets, newest first."""
+        return self.rows(
+            "SELECT camera_id, previous_occupancy, occupancy, site_occupancy, source, note,"
+            " timestamp FROM occupancy_resets ORDER BY timestamp DESC, id DESC LIMIT ?",
+            (limit,))

@@ -30,6 +30,7 @@ TIME_COLUMN: dict[str, str] = {
     "vehicle_logs": "COALESCE(exit_time, entry_time)",
     "attendance_records": "COALESCE(check_out_time, check_in_time, work_date)",
     "outbox": "created_at",
+    "occupancy_resets": "timestamp", "occupancy_reset_requests": "requested_at",
 }
 """How old a row is, per table (ISO-8601 text compares in time order)."""
 

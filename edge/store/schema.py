@@ -6,6 +6,10 @@ The four seed tables keep every seed column; each gains ``event_id``, ``site`` a
 plate readings, plate allow/deny lists, and stable ids that ``vehicle_logs`` and
 ``attendance_records`` rows are upserted by. v4 adds per-sink acknowledgements of outbox rows
 (``outbox_acks``; every row below a sink's ``low_water`` is acknowledged) and drop counts.
+v5 adds ``occupancy_resets`` (one row per camera reset, an event like the others) and
+``occupancy_reset_requests`` (the CLI asks the running daemon for a reset: a row is
+``pending`` until the daemon ``applied`` it, could not (``failed``, with the reason in
+``outcome``), or it ``expired`` unanswered; ``camera_id`` NULL means every camera).
 The schema version lives in ``PRAGMA user_version``; migrations are applied in order, one
 transaction each.
 """
@@ -213,7 +217,35 @@ CREATE TABLE sync_drops (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+_V5 = """
+CREATE TABLE occupancy_resets (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    site TEXT NOT NULL,
+    camera_id TEXT NOT NULL,
+    previous_occupancy INTEGER NOT NULL CHECK (previous_occupancy >= 0),
+    occupancy INTEGER NOT NULL CHECK (occupancy >= 0),
+    site_occupancy INTEGER NOT NULL CHECK (site_occupancy >= 0),
+    source TEXT NOT NULL CHECK (source IN ('console', 'cli', 'schedule')),
+    note TEXT NOT NULL DEFAULT '',
+    timestamp TEXT NOT NULL
+);
+CREATE INDEX occupancy_resets_ts ON occupancy_resets (timestamp);
+
+CREATE TABLE occupancy_reset_requests (
+    id INTEGER PRIMARY KEY,
+    camera_id TEXT,
+    note TEXT NOT NULL DEFAULT '',
+    requested_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending'
+        CHECK (state IN ('pending', 'applied', 'expired', 'failed')),
+    outcome TEXT NOT NULL DEFAULT '',
+    done_at TEXT
+);
+CREATE INDEX occupancy_reset_requests_state ON occupancy_reset_requests (state, id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 """``MIGRATIONS[i]`` upgrades a database from version ``i`` to ``i + 1``."""
 
 

@@ -19,6 +19,7 @@ from edge.events import (
     FrameStats,
     IdentityResolved,
     OccupancyChanged,
+    OccupancyReset,
     PlateRead,
     VehicleSeen,
 )
@@ -104,6 +105,14 @@ def _vehicle(conn: sqlite3.Connection, site: str, e: VehicleSeen) -> None:
          _iso(e.ts)))
 
 
+def _occupancy_reset(conn: sqlite3.Connection, site: str, e: OccupancyReset) -> None:
+    conn.execute(
+        "INSERT INTO occupancy_resets (event_id, site, camera_id, previous_occupancy,"
+        " occupancy, site_occupancy, source, note, timestamp) VALUES (?,?,?,?,?,?,?,?,?)",
+        (e.event_id, site, e.camera_id, e.previous_occupancy, e.occupancy, e.site_occupancy,
+         e.source, e.note, _iso(e.ts)))
+
+
 INSERTERS: dict[type[Event], Inserter] = {
     OccupancyChanged: _occupancy,  # type: ignore[dict-item]
     FrameStats: _frame_stats,  # type: ignore[dict-item]
@@ -112,6 +121,7 @@ INSERTERS: dict[type[Event], Inserter] = {
     AttendanceMarked: _attendance,  # type: ignore[dict-item]
     PlateRead: _plate_read,  # type: ignore[dict-item]
     VehicleSeen: _vehicle,  # type: ignore[dict-item]
+    OccupancyReset: _occupancy_reset,  # type: ignore[dict-item]
 }
 """One row writer per event type; ``insert`` refuses types missing here."""
 

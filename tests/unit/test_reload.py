@@ -99,3 +99,14 @@ def _exposition(name: str) -> str:
 
     return "\n".join(ln for ln in generate_latest(REGISTRY).decode().splitlines()
                      if ln.startswith(name + "{"))
+
+
+def test_a_new_reset_schedule_applies_without_a_restart(running: SimpleNamespace,
+                                                        video: Path) -> None:
+    new = settings(video, [{"id": "a"}, {"id": "b"}],
+                   occupancy={"reset_at": ["22:00", "06:00"], "request_ttl_s": 30})
+    notes = reload_settings(running, new)  # type: ignore[arg-type]
+    assert notes == ["occupancy resets now at 06:00, 22:00"]
+    assert running.settings.occupancy.reset_at == ["06:00", "22:00"]
+    assert running.settings.occupancy.request_ttl_s == 30
+    assert reload_settings(running, new) == []  # type: ignore[arg-type]

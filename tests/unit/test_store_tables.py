@@ -16,6 +16,7 @@ from edge.events import (
     FrameStats,
     IdentityResolved,
     OccupancyChanged,
+    OccupancyReset,
     PlateRead,
     VehicleSeen,
 )
@@ -58,6 +59,8 @@ SAMPLES: list[Event] = [
     PlateRead(camera_id="gate", vehicle_uid="v-1", tracker_id=7, plate_text="KA01AB1234",
               raw_text="KA 01 AB 1234", confidence=0.9, engine="rapidocr"),
     _vehicle(),
+    OccupancyReset(camera_id="c", previous_occupancy=3, occupancy=0, site_occupancy=1,
+                   source="cli", note="empty"),
 ]
 
 
