@@ -22,7 +22,10 @@ media: setup
 	$(BIN)/edge media fetch --target var/media
 
 run: models media
-	$(BIN)/edge run --config $(CONFIG)
+	@mkdir -p var; [ -s var/api-token ] || (umask 077; $(BIN)/python -c \
+	  'import secrets; print(secrets.token_urlsafe(24))' > var/api-token)
+	@echo "console token (log in with it): var/api-token"
+	EDGE_API_TOKEN="$${EDGE_API_TOKEN:-$$(cat var/api-token)}" $(BIN)/edge run --config $(CONFIG)
 
 test: models media
 	bash scripts/test_services.sh

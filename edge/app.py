@@ -2,8 +2,9 @@
 
 Start order: store writer -> sync workers -> HTTP API (answers "pipeline not initialised"
 until the models are up) -> detectors (loaded and warmed up) -> track services (identity,
-ANPR workers) -> cameras and their supervisor -> metrics exporter -> inference loop. Stop
-order is the reverse, so the writer is flushed last.
+ANPR workers) -> cameras and their supervisor -> metrics exporter -> inference loop ->
+control poller (CLI reset requests, reset schedule, live plate lists). Stop order is the
+reverse, so the writer is flushed last.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from edge.capture.camera import CameraCapture
 from edge.capture.supervisor import CaptureSupervisor
 from edge.config.models import CameraConfig, Settings
 from edge.detect.detector import Detector
-from edge.events import Event
+from edge.events import Event, OccupancyReset
 from edge.identity.enroll import EnrollResult, enroll_employee
 from edge.identity.faces import FaceEngine
 from edge.identity.gallery import Gallery
+from edge.pipeline.control import ControlPoller
 from edge.pipeline.loop import InferenceLoop, ModelRoute
+from edge.pipeline.reset import reset_on_loop
 from edge.pipeline.services import TrackService
 from edge.pipeline.single import SingleFrameProcessor
 from edge.pipeline.stats import CameraStats, ProcessSampler, ServiceTally
@@ -40,6 +43,9 @@ from edge.store.writer import StoreWriter
 from edge.telemetry import metrics
 from edge.telemetry.notify import notify, under_systemd, watchdog_interval
 from edge.telemetry.watchdog import Watchdog, progress_checks
+from edge.ui.app import create_console
+from edge.ui.build import console_context
+from edge.ui.live import LiveView
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +73,11 @@ class App:
     """The daemon: cameras, one inference loop, the store writer and the exporter."""
 
     def __init__(self, settings: Settings, options: RunOptions | None = None,
-                 on_result: Callable[[FrameResult], None] | None = None) -> None:
+                 on_result: Callable[[FrameResult], None] | None = None,
+                 config_path: Path | None = None) -> None:
         self.settings = settings
+        self.config_path = config_path
+        """The YAML the console's editors write (None: the console cannot edit)."""
         self.options = options or RunOptions()
         self.on_result = on_result
         self.site = SiteOccupancy()
@@ -100,6 +109,11 @@ class App:
         self._face_engine: FaceEngine | None = None
         self.metrics_port: int | None = None
         self.supervisor: CaptureSupervisor | None = None
+        self.console: ApiServer | None = None
+        self.live = LiveView(self._camera_config, fps=settings.ui.live_fps,
+                             width=settings.ui.live_width, quality=settings.ui.jpeg_quality)
+        self._fps_mark = (time.monotonic(), 0, 0.0)
+        self.control: ControlPoller | None = None
         self.started_at = 0.0
 
     def start(self) -> None:
@@ -119,6 +133,11 @@ class App:
             # Up before the models so /healthz and "pipeline not initialised" answer at once.
             self.api = ApiServer(create_app(self.api_services), s.api.host, s.api.port)
             self.api.start()
+        if s.ui.enabled:
+            self.console = ApiServer(create_console(console_context(self), s.ui), s.ui.host,
+                                     s.ui.port)
+            self.console.start()
+            log.info("console on http://%s:%d/", s.ui.host, self.console.port)
         models_dir = Path(s.models_dir)
         for model_cfg in s.models:
             detector = Detector(model_cfg, models_dir, s.inference.device, s.inference.threads)
@@ -157,8 +176,10 @@ class App:
         self.loop = InferenceLoop(
             self.cameras, self.routes, self._make_pipeline, self._emit,
             batch_size=s.inference.batch_size, idle_sleep_s=s.inference.idle_sleep_ms / 1000,
-            stats=self.stats, on_result=self.on_result, services=self.services)
+            stats=self.stats, on_result=self.on_result, services=self.services,
+            on_frame=self.live.put if s.ui.enabled else None)
         self.loop.start()
+        self._start_control()
         self._start_watchdog()
 
     def _start_watchdog(self) -> None:
@@ -211,6 +232,53 @@ class App:
         return enroll_employee(self._face_engine, self.gallery, employee_id, name,
                                [("frame", image)], cloud=cloud)
 
+    def _start_control(self) -> None:
+        """Answer `edge occupancy reset`, run the reset schedule and keep plate lists live."""
+        refreshers = []
+        anpr = next((svc for svc in self.services if svc.name == "anpr"), None)  # type: ignore[attr-defined]
+        if anpr is not None:
+            from edge.anpr.refresh import PlateListRefresher
+
+            refreshers.append(PlateListRefresher(anpr, self.api_services.reader))  # type: ignore[arg-type]
+        self.control = ControlPoller(self.reset_occupancy, self.api_services.reader,
+                                     self.writer.call, lambda: self.settings, refreshers)
+        self.control.start()
+
+    def reset_occupancy(self, camera_id: str | None, source: str, note: str = "",
+                        timeout: float = 5.0) -> list[OccupancyReset]:
+        """Reset one camera's occupancy (``None``: every camera and the site) to 0.
+
+        Runs on the inference loop between two passes; the events (one per camera) are
+        stored and synced like any other.
+
+        Args:
+            camera_id: an enabled camera's id, or ``None`` for all.
+            source: ``console``, ``cli`` or ``schedule``.
+            note: why, who.
+            timeout: longest wait for the loop, in seconds.
+
+        Raises:
+            KeyError: no such camera.
+            RuntimeError: the inference loop is not running (or did not answer in time).
+        """
+        if self.loop is None:
+            raise RuntimeError("the inference loop is not running: nothing to reset")
+        return reset_on_loop(self.loop, self.site, self._emit, camera_id, source, note,
+                             idle=self.cameras, timeout=timeout)
+
+    def _camera_config(self, camera_id: str) -> CameraConfig | None:
+        cam = self.cameras.get(camera_id)
+        return cam.config if cam is not None else None
+
+    def loop_fps(self) -> float:
+        """Frames per second through inference since the previous call (at least 2 s ago)."""
+        t0, n0, fps = self._fps_mark
+        now, n = time.monotonic(), self.loop.frames_processed if self.loop else 0
+        if now - t0 >= 2.0:
+            fps = (n - n0) / (now - t0)
+            self._fps_mark = (now, n, fps)
+        return fps
+
     def _live_counts(self) -> dict[str, dict[str, int]]:
         pipelines = self.loop.pipelines if self.loop else {}
         return {cid: p.counts() for cid, p in list(pipelines.items())}
@@ -228,6 +296,8 @@ class App:
         """Stop the loop, then the cameras, then flush and close the store."""
         t0 = time.monotonic()
         notify("STOPPING=1")
+        if self.control is not None:
+            self.control.stop()
         if self.watchdog is not None:
             self.watchdog.stop()
         if self.loop is not None:
@@ -240,6 +310,8 @@ class App:
             cam.stop(timeout=0.5)
         if self.api is not None:
             self.api.stop()
+        if self.console is not None:
+            self.console.stop()
         for stats in self.stats.values():
             self.writer.submit_many(stats.flush())
         if self.sync is not None:

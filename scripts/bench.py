@@ -17,8 +17,11 @@ Example:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +31,7 @@ from pathlib import Path
 import cv2
 import psutil
 import supervision as sv
+from benchconfig import counting_only
 
 from edge.app import App, RunOptions
 from edge.config import load_settings, validate_mapping
@@ -74,14 +78,64 @@ def bench_bare(detector: Detector, frames: list, batch: int) -> dict[str, float]
     return {"fps": len(frames) / (time.perf_counter() - t0), **usage.done()}
 
 
+VIEWER = """
+import signal, sys, threading, urllib.request
+period, urls = float(sys.argv[1]), sys.argv[2:]
+stop, got = threading.Event(), [0]
+signal.signal(signal.SIGTERM, lambda *_: stop.set())
+def watch(url):
+    while not stop.is_set():
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                r.read()
+                got[0] += 1
+        except Exception:
+            pass
+        stop.wait(period)
+threads = [threading.Thread(target=watch, args=(u,)) for u in urls]
+for t in threads: t.start()
+print("ready", flush=True)
+stop.wait()
+for t in threads: t.join()
+print(got[0], flush=True)
+"""
+
+
+class LiveViewers:
+    """``n`` browser tiles in another process (as a browser would be): each fetches its
+    camera's live picture over HTTP, one request at a time, ``period_s`` after the previous
+    answer (what the console's script does). On this box they share its cores."""
+
+    def __init__(self, port: int, cameras: list[str], n: int, period_s: float = 0.3) -> None:
+        self.urls = [f"http://127.0.0.1:{port}/live/{cameras[i % len(cameras)]}.jpg"
+                     for i in range(n)]
+        self.period_s = period_s
+        self.pictures = 0
+        self.proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> LiveViewers:
+        self.proc = subprocess.Popen([sys.executable, "-c", VIEWER, str(self.period_s),
+                                      *self.urls], stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.proc.stdout.readline()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        self.proc.terminate()
+        out, _ = self.proc.communicate(timeout=10)
+        self.pictures = int(out.split()[-1]) if out.split() else 0
+
+
 def bench_pipeline(base: dict, video: Path, cameras: int, frames: int, tmp: Path,
-                   fmt: str | None = None) -> dict[str, float]:
+                   fmt: str | None = None, viewers: int = 0) -> dict[str, float]:
     """The real App on ``cameras`` copies of the video, unpaced, every frame processed.
 
     The occupancy heartbeat is set to every frame so each frame has an event, and the age
-    from capture to commit is measured for all of them.
+    from capture to commit is measured for all of them. With ``viewers``, the console runs
+    and that many live tiles watch the cameras the whole time.
     """
-    data = json.loads(json.dumps(base))
+    data = counting_only(json.loads(json.dumps(base)))
     data["models"] = data["models"][:1]
     data["models"][0]["cameras"] = None
     if fmt:
@@ -91,20 +145,47 @@ def bench_pipeline(base: dict, video: Path, cameras: int, frames: int, tmp: Path
     data["storage"]["path"] = str(tmp / f"bench{cameras}.db")
     data["storage"]["occupancy_heartbeat_s"] = 1e-6
     data["metrics"]["enabled"] = False
+    data["ui"]["enabled"] = viewers > 0
     app = App(validate_mapping(data, "bench"),
               RunOptions(pace=False, lockstep=True, max_frames=frames, loop_files=False))
     app.start()
     assert app.loop is not None
     usage = Usage()
+    watching = LiveViewers(app.console.port, [c["id"] for c in data["cameras"]], viewers) \
+        if app.console is not None else contextlib.nullcontext()
     t0 = time.perf_counter()
-    app.wait_finished()
+    with watching:
+        app.wait_finished()
     elapsed = time.perf_counter() - t0
     done = app.loop.frames_processed
     app.writer.flush()
     ages = sorted(app.writer.commit_ages)
     app.stop()
-    return {"fps": done / elapsed, "age_p50_ms": 1000 * ages[len(ages) // 2],
-            "age_p95_ms": 1000 * ages[int(len(ages) * 0.95)], **usage.done()}
+    out = {"fps": done / elapsed, "age_p50_ms": 1000 * ages[len(ages) // 2],
+           "age_p95_ms": 1000 * ages[int(len(ages) * 0.95)], **usage.done()}
+    if isinstance(watching, LiveViewers):
+        out["live_pictures_per_s"] = watching.pictures / elapsed
+        out["live_encodes_per_s"] = app.live.encodes / elapsed
+    return out
+
+
+def bench_viewers(base: dict, video: Path, cameras: int, frames: int, tmp: Path,
+                  viewers: list[int], rounds: int = 2) -> dict[str, dict[str, float]]:
+    """The pipeline with 0..N live tiles open, alternating so drift in the machine's speed
+    falls on every count alike; each row is the median round, with the cost against the
+    first count."""
+    runs: dict[int, list[dict[str, float]]] = {v: [] for v in viewers}
+    for _ in range(rounds):
+        for v in viewers:
+            runs[v].append(bench_pipeline(base, video, cameras, frames, tmp, viewers=v))
+    rows = {}
+    ref = statistics.median(r["fps"] for r in runs[viewers[0]])
+    for v, rs in runs.items():
+        row = sorted(rs, key=lambda r: r["fps"])[len(rs) // 2]
+        row["fps"] = statistics.median(r["fps"] for r in rs)
+        row["cost_percent"] = 100 * (1 - row["fps"] / ref)
+        rows[f"pipeline, {cameras} camera(s), {v} live tile(s)"] = row
+    return rows
 
 
 def bench_naive(model_path: str, video: Path, cameras: int, frames: int, imgsz: int,
@@ -155,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="skip the counting-error run on the whole video")
     ap.add_argument("--also-format", help="also run bare, the pipeline at the most cameras "
                     "and the counting error with this export (e.g. onnx-int8)")
+    ap.add_argument("--viewers", type=int, nargs="*", default=[],
+                    help="also run the pipeline at the most cameras with the console on and "
+                    "this many live tiles open (e.g. 0 4); each run twice, alternating")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     import ultralytics  # noqa: F401  (its import sets its logger's level; quiet it after)
@@ -185,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.cameras:
             rows[f"pipeline, {n} camera(s)"] = bench_pipeline(base, args.video, n, args.frames,
                                                               Path(tmp))
+        if args.viewers:
+            rows.update(bench_viewers(base, args.video, max(args.cameras), args.frames,
+                                      Path(tmp), args.viewers))
         if also is not None:
             n = max(args.cameras)
             rows[f"pipeline {also.format}, {n} camera(s)"] = bench_pipeline(
@@ -198,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     ceiling = next(iter(rows.values()))["fps"]
     for name, row in rows.items():
         row["x_bare"] = row["fps"] / ceiling
-        if name.startswith("pipeline"):
+        if name.startswith("pipeline") and "live tile" not in name:
             n = name.split(", ")[1]
             if also is not None and also.format in name:
                 row["x_bare"] = row["fps"] / rows[f"bare {also.format} (batch {batch})"]["fps"]
@@ -223,6 +310,11 @@ def main(argv: list[str] | None = None) -> int:
         p95 = f"{r['age_p95_ms']:.0f}" if "age_p95_ms" in r else ""
         print(f"| {name} | {r['fps']:.2f} | {r['x_bare']:.2f} | {xn} | {p50} | {p95} | "
               f"{r['cpu_percent']:.0f} | {r['rss_start_mb']:.0f} -> {r['rss_end_mb']:.0f} |")
+    for name, r in rows.items():
+        if "cost_percent" in r:
+            pics = f", {r['live_pictures_per_s']:.1f} pictures/s served, " \
+                   f"{r['live_encodes_per_s']:.1f} encoded/s" if "live_pictures_per_s" in r else ""
+            print(f"{name}: {r['fps']:.2f} frames/s, console cost {r['cost_percent']:+.1f} %{pics}")
     for label, a in ((detector.format, acc), (also.format if also else "", acc_also)):
         if a is not None:
             errs = ", ".join(f"{ln['error']:.1%}" for ln in a["lines"])  # type: ignore[index]

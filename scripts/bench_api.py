@@ -22,6 +22,7 @@ from pathlib import Path
 
 import cv2
 import httpx
+from benchconfig import counting_only
 
 from edge.app import App
 from edge.config import load_settings, validate_mapping
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="enable the local identity backend (face gate + gallery) too")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    data = load_settings(args.config).model_dump(mode="json")
+    data = counting_only(load_settings(args.config).model_dump(mode="json"))
     data["models"] = data["models"][:1]
     data["models"][0]["cameras"] = None
     data["cameras"] = []

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchconfig import counting_only
+
 from edge.analytics.groundtruth import count_true_crossings, load_mot
 from edge.app import App, RunOptions
 from edge.config import ConfigError, load_settings, validate_mapping
@@ -33,7 +35,7 @@ def build_settings(config: Path, video: Path, lines: list[list[int]], db: Path,
     """The config's models, tracking and inference settings, with one camera for ``video``
     (every model run as ``fmt`` when given)."""
     base = load_settings(config)
-    data = base.model_dump(mode="json")
+    data = counting_only(base.model_dump(mode="json"))
     if model:
         data["models"] = [m for m in data["models"] if m["name"] == model]
         if not data["models"]:

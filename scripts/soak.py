@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import psutil
+from benchconfig import counting_only
 
 from edge.app import App, RunOptions
 from edge.config import load_settings, validate_mapping
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--interval", type=float, default=60.0, help="seconds between samples")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    data = load_settings(args.config).model_dump(mode="json")
+    data = counting_only(load_settings(args.config).model_dump(mode="json"))
     data["models"] = data["models"][:1]
     data["models"][0]["cameras"] = None
     data["cameras"] = [{"id": f"cam{i}", "url": str(args.video), "loop": True, "lines": [LINE]}

@@ -31,8 +31,12 @@ def inside_normal(line: LineConfig) -> tuple[float, float]:
     return nx + 0.0, ny + 0.0
 
 
-def draw_lines(image: np.ndarray, lines: list[LineConfig]) -> np.ndarray:
-    """Return a copy of ``image`` with each line, its id, and IN/OUT arrows drawn."""
+def draw_lines(image: np.ndarray, lines: list[LineConfig],
+               counts: dict[str, tuple[int, int]] | None = None) -> np.ndarray:
+    """Return a copy of ``image`` with each line, its id, and IN/OUT arrows drawn.
+
+    With ``counts`` (``{line_id: (entries, exits)}``) each id is followed by its counts.
+    """
     out = image.copy()
     h, w = out.shape[:2]
     scale = max(0.5, min(w, h) / 900)
@@ -53,6 +57,9 @@ def draw_lines(image: np.ndarray, lines: list[LineConfig]) -> np.ndarray:
             cy = my + sign * ny * (arm + th / 2 + 6)
             cv2.putText(out, label, (int(cx - tw / 2), int(cy + th / 2)), font, size, colour,
                         thick, cv2.LINE_AA)
-        cv2.putText(out, line.id, (x1 + 4, max(y1 - 6, 12)), cv2.FONT_HERSHEY_SIMPLEX,
+        label = line.id
+        if counts is not None and line.id in counts:
+            label = f"{line.id}  in {counts[line.id][0]}  out {counts[line.id][1]}"
+        cv2.putText(out, label, (x1 + 4, max(y1 - 6, 12)), cv2.FONT_HERSHEY_SIMPLEX,
                     0.6 * scale, LINE_COLOUR, max(1, int(2 * scale)), cv2.LINE_AA)
     return out

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import cv2
 import numpy as np
 
-from edge.anpr.lists import PlateLists
+from edge.anpr.lists import PlateLists, lists_from
 from edge.anpr.localise import PlateLocaliser
 from edge.anpr.ocr import OcrEngine, make_engine
 from edge.anpr.reader import PlateReader
@@ -83,7 +84,7 @@ class AnprService:
 
     def __init__(self, cfg: AnprConfig, engine: OcrEngine, emit: Callable[[Sequence[Event]], None],
                  *, localiser: PlateLocaliser | None = None, lists: PlateLists | None = None,
-                 ) -> None:
+                 save_crop: Callable[[str, np.ndarray], None] | None = None) -> None:
         self.cfg = cfg
         self.engine = engine
         self.emit = emit
@@ -91,6 +92,8 @@ class AnprService:
         self.lists = lists or PlateLists(cfg.allow, cfg.deny, cfg.fuzzy_distance, cfg.folds)
         self.reader = PlateReader.from_config(engine, cfg)
         self.tracks: dict[tuple[str, int], _Track] = {}
+        self.save_crop = save_crop
+        """Called on a worker with (vehicle_uid, plate crop) when a plate is decided."""
         self.dropped = 0
         self._lock = threading.Lock()
         self.pool: JobWorkers[tuple[_Track, np.ndarray, Ticket]] = JobWorkers(
@@ -228,27 +231,40 @@ class AnprService:
         with self._lock:
             t.ocr_confidences.append(text.confidence)
             decision = t.vote.add(Read(text.plate, text.confidence, float(plate.shape[0])))
-            if decision is not None and t.decided is None:
+            decided_now = decision is not None and t.decided is None
+            if decision is not None and decided_now:
                 self._decide(t, decision)
                 events.append(self._snapshot(t))
+        if decided_now and self.save_crop is not None:
+            self.save_crop(t.uid, plate)
         self.emit(events)
 
 
 def build_anpr_service(settings: Settings, emit: Callable[[Sequence[Event]], None]
                        ) -> AnprService:
-    """The ANPR service the settings ask for (lists from the config and ``plate_lists``)."""
+    """The ANPR service the settings ask for (lists from the config and ``plate_lists``;
+    the daemon's control poller keeps them current, :mod:`edge.anpr.refresh`)."""
     from pathlib import Path
 
     from edge.store.queries import StoreReader
 
     cfg = settings.anpr
-    rows = StoreReader(settings.storage.path).rows("SELECT plate, list FROM plate_lists")
-    lists = PlateLists([*cfg.allow, *(r["plate"] for r in rows if r["list"] == "allow")],
-                       [*cfg.deny, *(r["plate"] for r in rows if r["list"] == "deny")],
-                       cfg.fuzzy_distance, cfg.folds)
+    lists = lists_from(cfg, StoreReader(settings.storage.path).plate_lists())
     localiser = None
     if cfg.localiser == "platedet":
         model = Path(settings.models_dir) / "platedet.onnx"
         localiser = PlateLocaliser(model if model.exists() else None)
     engine = make_engine(cfg.engine, cfg.recogniser, Path(settings.models_dir))
-    return AnprService(cfg, engine, emit, localiser=localiser, lists=lists)
+    saver = None
+    if cfg.store_plate_crops:
+        from edge.store.retention import DiskGuard
+
+        root = Path(cfg.plate_crops_dir)
+        guard = DiskGuard(root, settings.storage.min_free_disk_mb)
+
+        def saver(vehicle_uid: str, crop: np.ndarray) -> None:
+            if guard.room_for_files():
+                root.mkdir(parents=True, exist_ok=True)
+                cv2.imwrite(str(root / f"{vehicle_uid}.jpg"), crop)
+
+    return AnprService(cfg, engine, emit, localiser=localiser, lists=lists, save_crop=saver)

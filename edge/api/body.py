@@ -45,6 +45,9 @@ async def read_json(request: Request, model: type[M], max_bytes: int) -> M:
         raise BodyError(400, f"body is not valid JSON: {exc.msg}") from None
     except UnicodeDecodeError:
         raise BodyError(400, "body is not valid JSON: not UTF-8 text") from None
+    except RecursionError:
+        # json.loads recurses once per nesting level: 100,000 brackets exhaust the stack.
+        raise BodyError(400, "body is not valid JSON: nested too deeply") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"

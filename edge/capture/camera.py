@@ -266,7 +266,9 @@ class CameraCapture:
         h = self.health
         self._seq += 1
         offset = (0, 0)
+        full = None
         if self.config.roi is not None:
+            full = image
             x1, y1, x2, y2 = self.config.roi
             image = image[y1:y2, x1:x2]  # a view: no copy
             offset = (x1, y1)
@@ -274,7 +276,7 @@ class CameraCapture:
                 self._set_down(f"roi {self.config.roi} lies outside the {h.width}x{h.height} "
                                f"frame")
                 return
-        frame = Frame(self.camera_id, image, self._seq, offset=offset)
+        frame = Frame(self.camera_id, image, self._seq, offset=offset, full=full)
         if self.slot.put(frame, self._stop):
             metrics.CAMERA_DROPPED.labels(self.camera_id).inc()
         if not h.up:

@@ -25,6 +25,8 @@ class Frame:
         captured_at: ``time.monotonic()`` right after decode.
         wall_ts: UTC wall-clock time of the decode.
         offset: top-left of ``image`` in the full frame (non-zero when cropped to a ROI).
+        full: the whole decoded picture when ``image`` is a ROI crop of it (the console's
+            live view shows it), else None.
     """
 
     camera_id: str
@@ -33,6 +35,12 @@ class Frame:
     captured_at: float = field(default_factory=time.monotonic)
     wall_ts: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     offset: tuple[int, int] = (0, 0)
+    full: np.ndarray | None = None
+
+    @property
+    def picture(self) -> np.ndarray:
+        """The whole decoded picture (``image`` itself when no ROI crops it)."""
+        return self.image if self.full is None else self.full
 
 
 class FrameSlot:

@@ -7,7 +7,14 @@ from typing import Any
 
 import typer
 
-from edge.cli.config_edit import ConfigEditError, edit_config, find
+from edge.config.edit import (
+    ConfigEditError,
+    add_line,
+    edit_config,
+    find,
+    remove_line,
+    set_camera_key,
+)
 
 line_app = typer.Typer(help="Counting lines of a camera.", no_args_is_help=True)
 
@@ -113,14 +120,12 @@ def camera_set(camera_id: str, key: str = typer.Argument(..., help=", ".join(sor
         typer.echo(f"edge: {key!r} cannot be set here; one of {sorted(SETTABLE)}", err=True)
         raise typer.Exit(2)
 
-    def change(doc: Any) -> str:
-        cam = find(doc.get("cameras") or [], camera_id, "camera")
-        if key in UNSETTABLE and value.strip().lower() in ("", "null", "~", "none"):
-            cam.pop(key, None)
-            return f"{camera_id}.{key} removed"
-        cam[key] = _value(key, value)
-        return f"{camera_id}.{key} = {value}"
-
+    unset = key in UNSETTABLE and value.strip().lower() in ("", "null", "~", "none")
+    try:
+        change = set_camera_key(camera_id, key, None if unset else _value(key, value))
+    except ConfigEditError as exc:
+        typer.echo(f"edge: not changed: {exc}", err=True)
+        raise typer.Exit(1) from None
     _apply(config, change)
 
 
@@ -134,14 +139,8 @@ def line_add(camera_id: str, line_id: str,
 
     Example: edge line add dock2 door --start 0 400 --end 1280 400 --in-side right
     """
-    def change(doc: Any) -> str:
-        lines = find(doc.get("cameras") or [], camera_id, "camera").setdefault("lines", [])
-        if any(str(ln.get("id")) == line_id for ln in lines):
-            raise ConfigEditError(f"camera {camera_id!r} already has a line {line_id!r}")
-        lines.append({"id": line_id, "start": list(start), "end": list(end),
-                      "in_side": in_side})
-        return f"added line {line_id} to {camera_id}"
-
+    change = add_line(camera_id, {"id": line_id, "start": list(start), "end": list(end),
+                                  "in_side": in_side})
     _apply(config, change)
 
 
@@ -172,9 +171,4 @@ def line_remove(camera_id: str, line_id: str, config: Path = ConfigOpt) -> None:
 
     Example: edge line remove dock2 door
     """
-    def change(doc: Any) -> str:
-        lines = find(doc.get("cameras") or [], camera_id, "camera").get("lines") or []
-        lines.remove(find(lines, line_id, "line"))
-        return f"removed line {line_id} from {camera_id}"
-
-    _apply(config, change)
+    _apply(config, remove_line(camera_id, line_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -16,6 +17,7 @@ from edge.cli.camera_edit import line_app
 from edge.cli.db import db_app
 from edge.cli.doctor import doctor
 from edge.cli.employee import employee_app
+from edge.cli.occupancy import occupancy_app
 from edge.cli.plates import plates_app
 from edge.cli.sync import sync_app
 from edge.config import ConfigError, load_settings
@@ -35,6 +37,7 @@ app.command("doctor")(doctor)
 app.add_typer(employee_app, name="employee")
 app.add_typer(sync_app, name="sync")
 app.add_typer(plates_app, name="plates")
+app.add_typer(occupancy_app, name="occupancy")
 
 ConfigOpt = typer.Option(Path("config/cameras.yaml"), "--config", "-c",
                          help="Path to cameras.yaml.")
@@ -210,7 +213,13 @@ def run(
     _setup_logging(verbose)
     settings = _load(config)
     options = RunOptions(pace=not unpaced, max_frames=max_frames or None)
-    daemon = App(settings, options)
+    if settings.ui.enabled:
+        # First, so the operator sees where to look before the models load.
+        ui = settings.ui
+        token = "set" if os.environ.get(settings.api.token_env) else "NOT set: read-only"
+        typer.echo(f"console: http://{ui.host}:{ui.port}/  (log in with the token in "
+                   f"${settings.api.token_env}; {token})")
+    daemon = App(settings, options, config_path=config)
     stop = threading.Event()
 
     def _on_signal(signum: int, _frame: object) -> None:

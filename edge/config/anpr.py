@@ -73,6 +73,10 @@ class AnprConfig(Strict):
     fetch``) reads small, blurred plates better than ``ppocrv4`` (in the rapidocr wheel):
     README, "Licence plates"."""
     localiser: Literal["platedet", "text"] = "platedet"
+    store_plate_crops: bool = False
+    """Keep the plate crop each vehicle's plate was decided on, as
+    ``plate_crops_dir/<vehicle_uid>.jpg`` (the console's vehicles page shows it)."""
+    plate_crops_dir: str = "var/plates"
     text_fallback: bool = True
     """With ``platedet``: when it finds no plate, read the lower part of the vehicle with the
     OCR's own text detector (reads a few more full photos right). Off where signage on

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from edge.config import ConfigError, validate_mapping
+from edge.config.loader import ConfigError, validate_mapping
 
 
 class ConfigEditError(ValueError):
@@ -108,3 +108,65 @@ def find(items: list[Any], ident: str, kind: str) -> Any:
         if str(item.get("id")) == ident:
             return item
     raise ConfigEditError(f"no {kind} with id {ident!r}")
+
+
+Change = Callable[[Any], str]
+"""An edit of the parsed document; returns what it did, raises ConfigEditError to refuse."""
+
+
+def _lines_of(doc: Any, camera_id: str) -> Any:
+    return find(doc.get("cameras") or [], camera_id, "camera").setdefault("lines", [])
+
+
+def add_line(camera_id: str, line: dict[str, Any]) -> Change:
+    """The edit that appends ``line`` (a ``LineConfig``-shaped mapping) to a camera."""
+    def change(doc: Any) -> str:
+        lines = _lines_of(doc, camera_id)
+        if any(str(ln.get("id")) == str(line.get("id")) for ln in lines):
+            raise ConfigEditError(f"camera {camera_id!r} already has a line {line.get('id')!r}")
+        lines.append(dict(line))
+        return f"added line {line.get('id')} to {camera_id}"
+
+    return change
+
+
+def replace_line(camera_id: str, line_id: str, line: dict[str, Any]) -> Change:
+    """The edit that replaces line ``line_id`` of a camera by ``line`` (it may be renamed).
+
+    Keys of the old entry that ``line`` does not name (``min_frames``, ``band``) are kept, and
+    so are the comments beside the entry.
+    """
+    def change(doc: Any) -> str:
+        lines = _lines_of(doc, camera_id)
+        old = find(lines, line_id, "line")
+        new_id = str(line.get("id", line_id))
+        if new_id != line_id and any(str(ln.get("id")) == new_id for ln in lines):
+            raise ConfigEditError(f"camera {camera_id!r} already has a line {new_id!r}")
+        for key, value in line.items():
+            old[key] = value
+        return f"changed line {line_id} of {camera_id}"
+
+    return change
+
+
+def remove_line(camera_id: str, line_id: str) -> Change:
+    """The edit that removes line ``line_id`` from a camera."""
+    def change(doc: Any) -> str:
+        lines = _lines_of(doc, camera_id)
+        lines.remove(find(lines, line_id, "line"))
+        return f"removed line {line_id} from {camera_id}"
+
+    return change
+
+
+def set_camera_key(camera_id: str, key: str, value: Any) -> Change:
+    """The edit that sets one key of a camera; ``None`` removes it (optional keys only)."""
+    def change(doc: Any) -> str:
+        cam = find(doc.get("cameras") or [], camera_id, "camera")
+        if value is None:
+            cam.pop(key, None)
+            return f"{camera_id}.{key} removed"
+        cam[key] = value
+        return f"{camera_id}.{key} = {value}"
+
+    return change

@@ -20,10 +20,12 @@ from edge.config.base import (
     reject_duplicates,
 )
 from edge.config.identity import AttendanceConfig, IdentityConfig
+from edge.config.occupancy import OccupancyConfig
 from edge.config.sync import SyncConfig
+from edge.config.ui import UiConfig
 
 __all__ = ["CANONICAL_CLASSES", "VEHICLE_CLASSES", "AnprConfig", "AttendanceConfig",
-           "IdentityConfig", "Point", "Strict", "SyncConfig"]
+           "IdentityConfig", "Point", "Strict", "SyncConfig", "UiConfig"]
 
 class SiteConfig(Strict):
     """Where this box is."""
@@ -200,6 +202,7 @@ class StorageConfig(Strict):
 RETENTION_DEFAULTS: dict[str, float] = {
     "occupancy_logs": 90, "system_metrics": 30, "line_crossings": 365, "identity_events": 90,
     "plate_reads": 90, "vehicle_logs": 365, "attendance_records": 730,
+    "occupancy_resets": 365, "occupancy_reset_requests": 30,
 }
 
 
@@ -245,10 +248,12 @@ class Settings(Strict):
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
     anpr: AnprConfig = Field(default_factory=AnprConfig)
     attendance: AttendanceConfig = Field(default_factory=AttendanceConfig)
+    occupancy: OccupancyConfig = Field(default_factory=OccupancyConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     sync: SyncConfig = Field(default_factory=SyncConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    ui: UiConfig = Field(default_factory=UiConfig)
 
     @field_validator("cameras")
     @classmethod

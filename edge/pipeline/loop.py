@@ -55,6 +55,8 @@ class InferenceLoop:
         stats: per-camera statistics that become ``system_metrics`` rows.
         on_result: optional observer of every frame result (status line, evaluation).
         services: track services (identity, ANPR) shown every frame after its step.
+        on_frame: optional observer of each frame with its tracked detections and a way to
+            read the camera's per-line counts (the console's live view); it must not block.
     """
 
     def __init__(self, cameras: dict[str, CameraCapture], routes: Sequence[ModelRoute],
@@ -63,8 +65,12 @@ class InferenceLoop:
                  *, batch_size: int = 4, idle_sleep_s: float = 0.002,
                  stats: dict[str, CameraStats] | None = None,
                  on_result: Callable[[FrameResult], None] | None = None,
-                 services: Sequence[TrackService] = ()) -> None:
+                 services: Sequence[TrackService] = (),
+                 on_frame: Callable[[Frame, sv.Detections,
+                                     Callable[[], dict[str, tuple[int, int]]]], None]
+                 | None = None) -> None:
         self.cameras = cameras
+        self.on_frame = on_frame
         self.services = list(services)
         self.routes = list(routes)
         self.make_pipeline = make_pipeline
@@ -196,6 +202,8 @@ class InferenceLoop:
             results.append(result)
             if self.on_result is not None:
                 self.on_result(result)
+            if self.on_frame is not None:
+                self.on_frame(frame, result.detections, pipeline.line_counts)
         metrics.INFERENCE_BATCH.observe(len(frames))
         self.frames_processed += len(frames)
         if events:

@@ -121,6 +121,13 @@ DISK_GUARD_SKIPPED = Counter("edge_disk_guard_skipped_files_total",
 PROCESS_CPU = Gauge("edge_process_cpu_percent", "CPU use of the daemon (100 = one core)")
 
 
+# operator console
+UI_FRAMES_ENCODED = Counter("edge_ui_frames_encoded_total",
+                            "Annotated live pictures drawn and encoded for the console",
+                            ["camera"])
+UI_LOGINS = Counter("edge_ui_logins_total", "Console login attempts", ["result"])
+
+
 def serve(host: str, port: int) -> int:
     """Start the exporter thread; return the bound port (useful with ``port=0``)."""
     server, _thread = start_http_server(port, addr=host)

@@ -1,0 +1,55 @@
+"""What the live tiles and the health page say about each camera."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edge.ui.context import ConsoleContext
+
+
+@dataclass(frozen=True)
+class CameraState:
+    """One camera's state in words and numbers."""
+
+    id: str
+    name: str
+    state: str
+    """``up``, ``down``, ``ended`` or ``off``."""
+    why: str
+    fps: float
+    frame_age_s: float | None
+    width: int
+    height: int
+    frames: int
+    reconnects: int
+    occupancy: int
+    entries: int
+    exits: int
+
+
+def camera_states(ctx: ConsoleContext) -> list[CameraState]:
+    """Every configured camera, in the config's order."""
+    live = ctx.cameras()
+    counts = ctx.live_counts()
+    out = []
+    for cfg in ctx.settings().cameras:
+        cam = live.get(cfg.id)
+        c = counts.get(cfg.id, {})
+        if cam is None:
+            out.append(CameraState(cfg.id, cfg.name or cfg.id, "off",
+                                   "disabled in the config" if not cfg.enabled else "starting",
+                                   0.0, None, 0, 0, 0, 0, 0, 0, 0))
+            continue
+        h = cam.health
+        if h.up:
+            state, why = "up", ""
+        elif h.finished:
+            state, why = "ended", "the file has ended"
+        else:
+            state, why = "down", h.last_error or "waiting for the first frame"
+        age = h.seconds_since_frame()
+        out.append(CameraState(
+            cfg.id, cfg.name or cfg.id, state, why, round(h.decode_fps, 1),
+            None if age is None else round(age, 1), h.width, h.height, h.frames, h.reconnects,
+            c.get("occupancy", 0), c.get("entries", 0), c.get("exits", 0)))
+    return out
