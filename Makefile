@@ -57,7 +57,7 @@ bench: models media
 	$(BIN)/edge model export --format onnx-int8 --model person --config $(CONFIG) \
 	  --calibration var/media/bikes.mp4
 	$(BIN)/python scripts/bench.py --config $(CONFIG) --frames 200 --cameras 1 2 4 \
-	  --also-format onnx-int8
+	  --also-format onnx-int8 --viewers 0 4
 	$(BIN)/python scripts/bench_api.py --config $(CONFIG) --calls 200
 	$(BIN)/python scripts/bench_api.py --config $(CONFIG) --calls 200 --identity
 	bash scripts/test_services.sh

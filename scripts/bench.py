@@ -106,7 +106,7 @@ class LiveViewers:
     camera's live picture over HTTP, one request at a time, ``period_s`` after the previous
     answer (what the console's script does). On this box they share its cores."""
 
-    def __init__(self, port: int, cameras: list[str], n: int, period_s: float = 0.3) -> None:
+    def __init__(self, port: int, cameras: list[str], n: int, period_s: float) -> None:
         self.urls = [f"http://127.0.0.1:{port}/live/{cameras[i % len(cameras)]}.jpg"
                      for i in range(n)]
         self.period_s = period_s
@@ -151,7 +151,8 @@ def bench_pipeline(base: dict, video: Path, cameras: int, frames: int, tmp: Path
     app.start()
     assert app.loop is not None
     usage = Usage()
-    watching = LiveViewers(app.console.port, [c["id"] for c in data["cameras"]], viewers) \
+    watching = LiveViewers(app.console.port, [c["id"] for c in data["cameras"]], viewers,
+                           1 / app.settings.ui.live_fps) \
         if app.console is not None else contextlib.nullcontext()
     t0 = time.perf_counter()
     with watching:

@@ -83,12 +83,6 @@ class Reports:
             "WHERE class_name = 'person' AND timestamp >= ? AND timestamp < ? ORDER BY id",
             (start, end))
 
-    def resets(self, limit: int = 20) -> list[dict[str, Any]]:
-        """The latest occupancy resets."""
-        return self.reader.rows(
-            "SELECT camera_id, previous_occupancy, occupancy, source, note, timestamp "
-            "FROM occupancy_resets ORDER BY id DESC LIMIT ?", (limit,))
-
     def identity_today(self, day: date, tz: str) -> dict[str, float]:
         """Cloud identity calls and their estimated cost on a local day."""
         start, end = day_bounds(day, tz)

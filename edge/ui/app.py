@@ -49,7 +49,8 @@ class Console:
         self.open_reads = is_loopback(cfg.host)
         self.sessions = Sessions(ctx.token, cfg.session_hours)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        self.templates.env.globals.update(nav=NAV, version=edge.__version__)
+        self.templates.env.globals.update(nav=NAV, version=edge.__version__,
+                                          live_period_ms=round(1000 / cfg.live_fps))
         self.templates.env.filters["localtime"] = localtime
 
     def session(self, request: Request) -> Session | None:
@@ -133,12 +134,15 @@ class Guard:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_console(ctx: ConsoleContext, cfg: UiConfig) -> FastAPI:
-    """Build the console app around ``ctx``."""
+def create_console(ctx: ConsoleContext, cfg: UiConfig,
+                   openapi_url: str | None = None) -> FastAPI:
+    """Build the console app around ``ctx`` (``openapi_url``: publish its route schema,
+    for the property-based tests; off in the daemon)."""
     from edge.ui.pages import PAGES
 
     console = Console(ctx, cfg)
-    app = FastAPI(title="edge console", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="edge console", docs_url=None, redoc_url=None,
+                  openapi_url=openapi_url)
     app.state.console = console
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

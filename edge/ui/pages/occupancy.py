@@ -30,7 +30,8 @@ def routes(console: Console, app: FastAPI) -> None:
         tz = ctx.settings().site.timezone
         per_hour = hourly(reports.crossings(local_today(tz), tz), tz, occupancy_lines())
         return console.render(request, "occupancy.html", cameras=camera_states(ctx),
-                              site_occupancy=ctx.site_occupancy(), resets=reports.resets(),
+                              site_occupancy=ctx.site_occupancy(),
+                              resets=ctx.reader.occupancy_resets(20),
                               today=local_today(tz).isoformat(), tz=tz,
                               entries_today=sum(per_hour["entries"]),
                               exits_today=sum(per_hour["exits"]))

@@ -47,9 +47,7 @@ def routes(console: Console, app: FastAPI) -> None:
             r["crop"] = bool(root and r["vehicle_uid"]
                              and (root / f"{r['vehicle_uid']}.jpg").exists())
         return console.render(request, "vehicles.html", rows=rows, day=when.isoformat(),
-                              plate=query, lists=ctx.reader.rows(
-                                  "SELECT plate, list, note, created_at FROM plate_lists "
-                                  "ORDER BY list, plate"),
+                              plate=query, lists=ctx.reader.plate_lists(),
                               anpr_on=ctx.settings().anpr.enabled, tz=tz)
 
     @app.get("/vehicles/{vehicle_uid}/plate.jpg")

@@ -3,7 +3,9 @@
 // visible and the picture is on screen, so a closed or hidden tab costs the daemon nothing.
 (function () {
   "use strict";
-  var PERIOD_MS = 300;
+  // The server draws at most ui.live_fps pictures per camera and second; asking again one
+  // period after each answer keeps every answer a new picture.
+  var PERIOD_MS = parseInt(document.documentElement.getAttribute("data-live-period"), 10) || 334;
 
   function poll(img) {
     var base = img.getAttribute("data-live");
