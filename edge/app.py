@@ -30,6 +30,7 @@ from edge.events import Event, OccupancyReset
 from edge.identity.enroll import EnrollResult, enroll_employee
 from edge.identity.faces import FaceEngine
 from edge.identity.gallery import Gallery
+from edge.pipeline.blindspot import BlindSpotTracker
 from edge.pipeline.control import ControlPoller
 from edge.pipeline.loop import InferenceLoop, ModelRoute
 from edge.pipeline.reset import reset_on_loop
@@ -135,9 +136,8 @@ class App:
             self.api.start()
         if s.ui.enabled:
             self.console = ApiServer(create_console(console_context(self), s.ui), s.ui.host,
-                                     s.ui.port)
+                                     s.ui.port, name="console")
             self.console.start()
-            log.info("console on http://%s:%d/", s.ui.host, self.console.port)
         models_dir = Path(s.models_dir)
         for model_cfg in s.models:
             detector = Detector(model_cfg, models_dir, s.inference.device, s.inference.threads)
@@ -177,7 +177,8 @@ class App:
             self.cameras, self.routes, self._make_pipeline, self._emit,
             batch_size=s.inference.batch_size, idle_sleep_s=s.inference.idle_sleep_ms / 1000,
             stats=self.stats, on_result=self.on_result, services=self.services,
-            on_frame=self.live.put if s.ui.enabled else None)
+            on_frame=self.live.put if s.ui.enabled else None,
+            blindspots=BlindSpotTracker())
         self.loop.start()
         self._start_control()
         self._start_watchdog()

@@ -17,7 +17,9 @@ Example:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import sys
 import tempfile
 import time
@@ -25,7 +27,7 @@ from pathlib import Path
 
 from benchconfig import counting_only
 
-from edge.analytics.groundtruth import count_true_crossings, load_mot
+from edge.analytics.groundtruth import count_true_crossings, load_mot, true_crossing_events
 from edge.app import App, RunOptions
 from edge.config import ConfigError, load_settings, validate_mapping
 
@@ -85,29 +87,139 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
+def lab_run(args: argparse.Namespace) -> dict[str, object]:
+    """Random lines: choose settings on one half, report on the other (and on ``--line``);
+    explain every error of the reported lines when asked."""
+    import counting_lab as lab
+
+    settings = build_settings(args.config, args.video, [], Path(args.cache) / "unused.db",
+                              args.model)
+    tracks = load_mot(args.gt)
+    detections = lab.cached_detections(settings, settings.models[0], args.video,  # type: ignore[attr-defined]
+                                       Path(args.cache))
+    width, height, fps, _n = lab.video_info(args.video)
+    lines = lab.random_lines(tracks, args.random_lines, args.seed, width, height)
+    choosing, reporting = lines[0::2], lines[1::2]
+    truth = {ln: true_crossing_events(tracks, tuple(map(float, ln))) for ln in
+             [*lines, *map(tuple, args.line or [])]}
+    from edge.config.models import LineConfig
+
+    defaults = LineConfig(id="x", start=(0, 0), end=(1, 1))
+    counter = {k: getattr(defaults, k) for k in lab.COUNTER_GRID}
+    tracking: dict[str, object] = {}
+    trials: list[dict[str, object]] = []
+    if args.choose:
+        counter, tracking, trials = lab.choose(
+            detections, choosing, [truth[ln] for ln in choosing], settings, fps,  # type: ignore[arg-type]
+            counter)
+    run_settings = settings.model_copy(update={"tracking": settings.tracking.model_copy(  # type: ignore[attr-defined]
+        update=tracking)})
+
+    def score(group: list[tuple[int, ...]], explain: Path | None = None) -> list[dict]:
+        got = lab.replay(detections, group, run_settings, fps, counter,  # type: ignore[arg-type]
+                         keep_tracks=explain is not None)
+        rows = []
+        for i, ln in enumerate(group):
+            t, c = truth[ln], got.counted[f"line{i}"]
+            row = {"line": list(ln), "true_in": sum(x.direction == "in" for x in t),
+                   "true_out": sum(x.direction == "out" for x in t),
+                   "in": sum(x.direction == "in" for x in c),
+                   "out": sum(x.direction == "out" for x in c),
+                   "error": round(lab.line_error(t, c), 4)}
+            if explain is not None:
+                from counting_explain import explain_line, write_strips
+
+                errs = explain_line(i, ln, t, c, tracks, got.paths, got.boxes,  # type: ignore[arg-type]
+                                    after=int(2 * fps))
+                row["errors"] = [e.__dict__ for e in errs]
+                write_strips(args.video, errs, group, got.paths, tracks, explain)  # type: ignore[arg-type]
+            rows.append(row)
+        return rows
+
+    explain_dir = Path(args.explain) if args.explain else None
+    report = score(reporting, explain_dir / "reported" if explain_dir else None)
+    fixed = score([tuple(ln) for ln in args.line], explain_dir / "fixed" if explain_dir
+                  else None) if args.line else []
+    chosen_rows = score(choosing)
+    return {"video": str(args.video), "seed": args.seed, "lines": len(lines),
+            "counter": counter, "tracking": tracking, "chosen_on": [list(x) for x in choosing],
+            "choosing": lab.summary([r["error"] for r in chosen_rows]),
+            "reported": lab.summary([r["error"] for r in report]), "report_lines": report,
+            "fixed_lines": fixed, "trials": len(trials),
+            "causes": causes(report + fixed) if explain_dir else {}}
+
+
+def causes(rows: list[dict]) -> dict[str, int]:
+    """How many errors each cause explains, over ``rows`` with explanations."""
+    out: dict[str, int] = {}
+    for r in rows:
+        for e in r.get("errors", []):
+            key = f"{e['kind']}: {e['cause']}"
+            out[key] = out.get(key, 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def print_lab(result: dict) -> None:
+    """The README's table and the chosen settings, in plain text."""
+    print(f"{result['video']}: {result['lines']} random lines (seed {result['seed']}), "
+          f"each crossed 8+ times; settings chosen on half of them, reported on the other")
+    print(f"counter: {result['counter']}; tracker changes: {result['tracking'] or 'none'}")
+    print("| lines | n | mean | median | 90th pct | worst |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, key in (("chosen on", "choosing"), ("reported on (not used to choose)",
+                                                   "reported")):
+        s = result[key]
+        print(f"| {name} | {s['lines']} | {s['mean']:.1%} | {s['median']:.1%} | "
+              f"{s['p90']:.1%} | {s['worst']:.1%} |")
+    for r in result["fixed_lines"]:
+        print(f"fixed line {' '.join(map(str, r['line']))}: true {r['true_in']}/"
+              f"{r['true_out']}, counted {r['in']}/{r['out']}, error {r['error']:.1%}")
+    for cause, n in result["causes"].items():
+        print(f"{n:4d}  {cause}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", type=Path, required=True)
     ap.add_argument("--video", type=Path, required=True)
     ap.add_argument("--gt", type=Path, required=True)
-    ap.add_argument("--line", type=int, nargs=4, action="append", required=True,
+    ap.add_argument("--line", type=int, nargs=4, action="append",
                     metavar=("X1", "Y1", "X2", "Y2"))
     ap.add_argument("--model", help="Use only this model of the config (default: all).")
     ap.add_argument("--format", help="Run the models as this format (e.g. onnx-int8).")
-    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--random-lines", type=int, default=0, metavar="N",
+                    help="N random segments crossed 8+ times (replayed on cached detections)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--choose", action="store_true", help="with --random-lines: choose the "
+                    "counter and tracker settings on half the lines, report on the rest")
+    ap.add_argument("--explain", metavar="DIR", help="with --random-lines: list every false "
+                    "and missed crossing with its cause, and write picture strips to DIR")
+    ap.add_argument("--cache", default="var/cache", help="where detections are cached")
+    ap.add_argument("--json", action="store_true", help="only JSON on stdout")
     args = ap.parse_args(argv)
+    if not args.line and not args.random_lines:
+        ap.error("give --line at least once, or --random-lines N")
     for p in (args.config, args.video, args.gt):
         if not p.is_file():
             print(f"eval_counting: file not found: {p}", file=sys.stderr)
             return 2
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     try:
-        result = evaluate(args)
+        # Libraries print progress ("Loading ...") on stdout; keep it for the result.
+        with contextlib.redirect_stdout(sys.stderr):
+            import ultralytics  # noqa: F401  (sets its logger up; quiet it after)
+
+            logging.getLogger("ultralytics").setLevel(logging.WARNING)
+            result = lab_run(args) if args.random_lines else evaluate(args)
     except ConfigError as exc:
         print("\n".join(exc.errors), file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(result))
+        return 0
+    if args.random_lines:
+        print_lab(result)
         return 0
     print(f"{result['video']}: {result['frames']} frames in {result['seconds']} s "
           f"({result['fps']} fps)")

@@ -8,9 +8,13 @@ the segment. ``left_to_right`` is the cross product going from negative to posit
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+from typing import Generic, Protocol, TypeVar
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -57,12 +61,25 @@ def _cross(line: tuple[float, float, float, float], x: float, y: float) -> float
     return (x2 - x1) * (y - y1) - (y2 - y1) * (x - x1)
 
 
-def count_true_crossings(tracks: dict[int, Track],
-                         line: tuple[float, float, float, float]) -> TrueCrossings:
-    """Count crossings of ``line`` (x1, y1, x2, y2) by the tracks' bottom-centres."""
+@dataclass(frozen=True)
+class TrueCrossing:
+    """One ground-truth crossing: the identity, the first frame on the new side, the
+    direction (``in`` = left to right of the directed segment) and where it crossed."""
+
+    frame: int
+    ident: int
+    direction: str
+    x: float
+    y: float
+
+
+def true_crossing_events(tracks: dict[int, Track],
+                         line: tuple[float, float, float, float]) -> list[TrueCrossing]:
+    """Every crossing of ``line`` (x1, y1, x2, y2) by the tracks' bottom-centres, by frame."""
     x1, y1, x2, y2 = line
-    ltr = rtl = 0
-    for points in tracks.values():
+    dx, dy = x2 - x1, y2 - y1
+    out = []
+    for ident, points in tracks.items():
         for (f0, ax, ay), (f1, bx, by) in pairwise(points):
             if f1 != f0 + 1:
                 continue
@@ -72,11 +89,70 @@ def count_true_crossings(tracks: dict[int, Track],
             # Where the step meets the infinite line, then whether that lies on the segment.
             t = c0 / (c0 - c1)
             px, py = ax + t * (bx - ax), ay + t * (by - ay)
-            dx, dy = x2 - x1, y2 - y1
             s = ((px - x1) * dx + (py - y1) * dy) / (dx * dx + dy * dy)
             if 0.0 <= s <= 1.0:
-                if c0 < 0:
-                    ltr += 1
-                else:
-                    rtl += 1
-    return TrueCrossings(ltr, rtl)
+                out.append(TrueCrossing(f1, ident, "in" if c0 < 0 else "out", px, py))
+    return sorted(out, key=lambda c: (c.frame, c.ident))
+
+
+def count_true_crossings(tracks: dict[int, Track],
+                         line: tuple[float, float, float, float]) -> TrueCrossings:
+    """Count crossings of ``line`` (x1, y1, x2, y2) by the tracks' bottom-centres."""
+    events = true_crossing_events(tracks, line)
+    ltr = sum(e.direction == "in" for e in events)
+    return TrueCrossings(ltr, len(events) - ltr)
+
+
+class Event(Protocol):
+    """A crossing with a frame, a direction (``in``/``out``) and a place."""
+
+    frame: int
+    direction: str
+    x: float
+    y: float
+
+
+E = TypeVar("E", bound=Event)
+T = TypeVar("T", bound=Event)
+
+
+@dataclass
+class Matching(Generic[T, E]):
+    """True crossings paired with counted ones; the rest are missed or false."""
+
+    pairs: list[tuple[T, E]]
+    missed: list[T]
+    false: list[E]
+
+
+def match_crossings(truth: Sequence[T], counted: Sequence[E], *, before: int = 3,
+                    after: int = 12, max_dist: float = 80.0) -> Matching[T, E]:
+    """Pair each counted crossing with a true one of the same direction that happened at
+    most ``before`` frames after it or ``after`` frames before it (the counter confirms a
+    side some frames late), within ``max_dist`` pixels; closest in time first.
+
+    >>> t = [TrueCrossing(10, 1, "in", 100, 100)]
+    >>> m = match_crossings(t, [TrueCrossing(13, 7, "in", 104, 98)])
+    >>> len(m.pairs), len(m.missed), len(m.false)
+    (1, 0, 0)
+    """
+    candidates = []
+    for i, t in enumerate(truth):
+        for j, c in enumerate(counted):
+            lag = c.frame - t.frame
+            if c.direction != t.direction or not -before <= lag <= after:
+                continue
+            dist = float(np.hypot(c.x - t.x, c.y - t.y)) if np.isfinite(c.x) else 0.0
+            if dist <= max_dist:
+                candidates.append((abs(lag), dist, i, j))
+    used_t: set[int] = set()
+    used_c: set[int] = set()
+    pairs = []
+    for _lag, _dist, i, j in sorted(candidates):
+        if i in used_t or j in used_c:
+            continue
+        used_t.add(i)
+        used_c.add(j)
+        pairs.append((truth[i], counted[j]))
+    return Matching(pairs, [t for i, t in enumerate(truth) if i not in used_t],
+                    [c for j, c in enumerate(counted) if j not in used_c])

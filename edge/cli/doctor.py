@@ -17,7 +17,12 @@ import typer
 
 from edge.config import ConfigError, Settings, load_settings
 
-Check = tuple[str, bool, str]
+WARN = "WARN"
+"""Outcome of a check that found something to look at, without failing the run."""
+SKIP = "SKIP"
+"""Outcome of a check that could not be made (the daemon is not running, say)."""
+Check = tuple[str, bool | str, str]
+"""(name, outcome, detail): outcome True is OK, False is FAIL, or :data:`WARN` / :data:`SKIP`."""
 
 
 def _python() -> list[Check]:
@@ -141,6 +146,56 @@ def _sinks(settings: Settings) -> list[Check]:
     return out
 
 
+def _duration(seconds: float) -> str:
+    """``3725`` -> ``1 h 2 min``; ``300`` -> ``5 min``; ``42`` -> ``42 s``."""
+    s = int(seconds)
+    if s < 60:
+        return f"{s} s"
+    h, m = divmod(s // 60, 60)
+    return f"{h} h {m} min" if h else f"{m} min"
+
+
+def _vehicle_models(settings: Settings) -> list[Check]:
+    """Ask the running daemon whether a vehicle model has gone blind on a camera: no vehicle
+    for ``silent_warn_s`` while the picture kept changing (edge.pipeline.blindspot)."""
+    from edge.config.models import ModelConfig
+    from edge.telemetry.scrape import ScrapeError, metrics_url, model_silences, scrape
+
+    name = "vehicle models"
+    m = settings.metrics
+    if not m.enabled:
+        return [(name, SKIP, "cannot check: the metrics exporter is off (metrics.enabled)")]
+    if m.port == 0:
+        return [(name, SKIP, "cannot check: metrics.port is 0 (a new port each run)")]
+    url = metrics_url(m.host, m.port)
+    try:
+        silences = model_silences(scrape(url))
+    except ScrapeError as exc:
+        return [(name, SKIP, f"cannot check whether they see vehicles: {exc}")]
+    if not silences:
+        return [(name, True, f"the daemon ({url}) reports no vehicle model on any camera")]
+    default = ModelConfig.model_fields["silent_warn_s"].default
+    limits = {mc.name: mc.silent_warn_s for mc in settings.models}
+    out: list[Check] = []
+    for s in silences:
+        limit = limits.get(s.model, default)
+        if s.silent_s > limit:
+            out.append((f"vehicle model {s.model} on camera {s.camera}", WARN,
+                        f"no vehicle detected for {_duration(s.silent_s)} while the picture "
+                        f"kept changing (silent_warn_s {limit:g}): this model may not see "
+                        "vehicles from this camera's viewpoint; try yolo11n.pt (COCO) or a "
+                        "model trained on overhead views; see README \"Vehicles seen from "
+                        "above\" (if no vehicle ever passes here, leave this camera out of "
+                        "the model's `cameras:`)"))
+    quiet = [s for s in silences if s.silent_s <= limits.get(s.model, default)]
+    if quiet:
+        longest = max(quiet, key=lambda s: s.silent_s)
+        out.append((name, True, f"{len(quiet)} camera/model pair(s) within silent_warn_s "
+                    f"(longest silence {_duration(longest.silent_s)}: {longest.model} on "
+                    f"{longest.camera})"))
+    return out
+
+
 def _disk(settings: Settings) -> list[Check]:
     from edge.store.retention import DiskGuard
 
@@ -194,7 +249,9 @@ def _clock() -> list[Check]:
 def doctor(config: Path = typer.Option(Path("config/cameras.yaml"), "--config", "-c"),
            skip_cameras: bool = typer.Option(False, help="Do not open the cameras.")) -> None:
     """Check python, torch and device, models (one timed inference), the plate reader (when
-    ANPR is on), cameras, AWS, sinks, disk and clock; exit 1 when anything fails.
+    ANPR is on), cameras, AWS, sinks, vehicle models gone blind (asked of the running
+    daemon's metrics: WARN, or SKIP when it is not running), disk and clock; exit 1 when
+    anything fails (WARN and SKIP do not).
 
     Example: edge doctor -c /etc/edge/cameras.yaml
     """
@@ -208,12 +265,14 @@ def doctor(config: Path = typer.Option(Path("config/cameras.yaml"), "--config", 
     steps: list[Callable[[], list[Check]]] = [
         _python, lambda: _device(settings), lambda: _models(settings), lambda: _anpr(settings),
         (lambda: []) if skip_cameras else (lambda: _cameras(settings)),
-        lambda: _aws(settings), lambda: _sinks(settings), lambda: _disk(settings), _clock]
+        lambda: _aws(settings), lambda: _sinks(settings), lambda: _vehicle_models(settings),
+        lambda: _disk(settings), _clock]
     failed = False
     for step in steps:
         for name, ok, detail in step():
-            typer.echo(f"{'OK  ' if ok else 'FAIL'} {name}: {detail}")
-            failed |= not ok
+            label = ok if isinstance(ok, str) else ("OK  " if ok else "FAIL")
+            typer.echo(f"{label} {name}: {detail}")
+            failed |= ok is False
     if os.geteuid() == 0:
         typer.echo("note: running as root; the service runs as the `edge` user")
     if failed:

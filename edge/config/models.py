@@ -71,6 +71,9 @@ class ModelConfig(Strict):
     less accurately; check it on the site's footage first (README "Performance")."""
     cameras: list[str] | None = None
     """Camera ids this model runs on; ``None`` means all cameras."""
+    silent_warn_s: float = Field(3600.0, gt=0.0)
+    """``edge doctor`` warns when this model, mapping onto a vehicle class, has detected no
+    vehicle on a camera for this many seconds while the camera's picture kept changing."""
 
     @field_validator("imgsz")
     @classmethod
@@ -99,6 +102,21 @@ class LineConfig(Strict):
     band: float = Field(0.05, ge=0.0, le=1.0)
     """Dead band around the line, as a fraction of the box height: a foot point closer to
     the line than this says nothing about the side (boxes wobble by a few pixels)."""
+    end_margin: float = Field(0.0, ge=0.0, le=5.0)
+    """How far beyond either end of the segment a crossing still counts, as a fraction of
+    the box height (foot points are a few pixels off the true ones)."""
+    handover: bool = False
+    """A new track appearing where another vanished a moment ago takes over its side (the
+    tracker switched ids mid-crossing), so that crossing counts once."""
+    handover_frames: int = Field(10, ge=1, le=300)
+    handover_reach: float = Field(0.5, gt=0.0, le=5.0)
+    """How close, in box heights, the new track must appear to the vanished one."""
+    smoothing: float = Field(0.0, ge=0.0, lt=1.0)
+    """Weight of a track's previous foot point in an exponential average of its path
+    (0: raw points); damps a standing person's box edge jumping across the line."""
+    count_on_loss: bool = False
+    """Count a track lost while already beyond the band on the new side (fewer than
+    ``min_frames`` points there) when the tracker gives it up."""
 
     @model_validator(mode="after")
     def _non_degenerate(self) -> LineConfig:
@@ -166,6 +184,10 @@ class TrackingConfig(Strict):
     minimum_consecutive_frames: int = Field(1, ge=1, le=100)
     frame_rate: float | None = Field(None, gt=0, le=240)
     """Frame rate the tracker assumes; ``None`` uses the camera's reported fps."""
+    duplicate_overlap: float | None = Field(None, gt=0.0, le=1.0)
+    """Drop a box whose overlap with a more confident box of the same class, as intersection
+    over the smaller box, exceeds this (one person seen as a whole body and again as a
+    torso); ``None`` keeps every box the model's own NMS kept."""
 
 
 class StorageConfig(Strict):

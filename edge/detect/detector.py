@@ -17,7 +17,7 @@ import numpy as np
 import supervision as sv
 
 from edge.assets.catalog import MODELS
-from edge.config.models import CANONICAL_CLASSES, ModelConfig
+from edge.config.models import CANONICAL_CLASSES, VEHICLE_CLASSES, ModelConfig
 from edge.detect.formats import choose_artifact
 from edge.telemetry import metrics
 
@@ -152,6 +152,9 @@ class Detector:
             names = dict(enumerate(names))
         self.model_names: dict[int, str] = {int(k): str(v) for k, v in names.items()}
         self.lookup = build_class_lookup(self.model_names, dict(config.classes))
+        self.vehicle_classes: frozenset[str] = VEHICLE_CLASSES & frozenset(
+            CANONICAL_CLASSES[i] for i in self.lookup if i >= 0)
+        """Canonical vehicle classes this model yields (empty: not a vehicle model)."""
         self.half = config.half and self.device.startswith("cuda") and self.format == "pytorch"
         # The inference loop and the HTTP shim share this model; ultralytics' predictor is
         # not safe to call from two threads at once.

@@ -22,6 +22,7 @@ from edge.capture.camera import CameraCapture
 from edge.capture.slot import Frame
 from edge.detect.detector import Detector
 from edge.events import Event
+from edge.pipeline.blindspot import BlindSpotTracker, count_vehicles
 from edge.pipeline.services import TrackService, observe_all
 from edge.pipeline.stats import CameraStats
 from edge.pipeline.step import CameraPipeline, FrameResult, merge_detections
@@ -57,6 +58,9 @@ class InferenceLoop:
         services: track services (identity, ANPR) shown every frame after its step.
         on_frame: optional observer of each frame with its tracked detections and a way to
             read the camera's per-line counts (the console's live view); it must not block.
+        blindspots: optional watch on the vehicle models (those whose detector has
+            ``vehicle_classes``): how long each has seen no vehicle on a camera whose
+            picture keeps changing (``edge doctor`` reads it from the metrics).
     """
 
     def __init__(self, cameras: dict[str, CameraCapture], routes: Sequence[ModelRoute],
@@ -68,8 +72,10 @@ class InferenceLoop:
                  services: Sequence[TrackService] = (),
                  on_frame: Callable[[Frame, sv.Detections,
                                      Callable[[], dict[str, tuple[int, int]]]], None]
-                 | None = None) -> None:
+                 | None = None,
+                 blindspots: BlindSpotTracker | None = None) -> None:
         self.cameras = cameras
+        self.blindspots = blindspots
         self.on_frame = on_frame
         self.services = list(services)
         self.routes = list(routes)
@@ -117,6 +123,8 @@ class InferenceLoop:
         for cam_id in list(self.pipelines):
             if cam_id not in self.cameras:
                 del self.pipelines[cam_id]
+                if self.blindspots is not None:
+                    self.blindspots.forget(cam_id)
 
     def _run_pending(self) -> None:
         while True:
@@ -179,11 +187,16 @@ class InferenceLoop:
             if not idx:
                 continue
             preds = route.detector.predict([frames[i].image for i in idx])
+            watch = None if self.blindspots is None or not route.detector.vehicle_classes \
+                else self.blindspots
             for i, det in zip(idx, preds, strict=True):
                 ox, oy = frames[i].offset
                 if (ox or oy) and len(det):
                     det.xyxy += np.array([ox, oy, ox, oy], dtype=det.xyxy.dtype)
                 per_frame[i].append(det)
+                if watch is not None:
+                    watch.observe(frames[i].camera_id, route.detector.name, frames[i].image,
+                                  count_vehicles(det.class_id), taken_at)
         results = []
         events: list[Event] = []
         for frame, dets in zip(frames, per_frame, strict=True):

@@ -109,6 +109,7 @@ class CameraPipeline:
                  *, fps: float = 10.0, heartbeat_s: float = 60.0) -> None:
         self.camera_id = camera.id
         self.site = site
+        self.duplicate_overlap = tracking.duplicate_overlap
         frame_rate = tracking.frame_rate or fps or 10.0
         self.tracker = ByteTrackTracker(
             lost_track_buffer=tracking.lost_track_buffer,
@@ -140,6 +141,9 @@ class CameraPipeline:
     def process(self, seq: int, ts: datetime, detections: sv.Detections) -> FrameResult:
         """Track, count and emit events for one frame's canonical detections."""
         t0 = time.perf_counter()
+        if self.duplicate_overlap is not None and len(detections) > 1:
+            detections = detections.with_nms(self.duplicate_overlap,
+                                             overlap_metric=sv.OverlapMetric.IOS)
         tracked = self.tracker.update(detections)
         crossings: list[LineCrossing] = []
         for counter in self.counters:

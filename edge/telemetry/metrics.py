@@ -35,6 +35,14 @@ STEP_SECONDS = Histogram(
     "edge_pipeline_step_seconds", "Tracking, counting and event emission per frame",
     ["camera"], buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1))
 LOOP_ERRORS = Counter("edge_inference_errors_total", "Inference passes that raised")
+VEHICLE_MODEL_SILENT = Gauge(
+    "edge_vehicle_model_silent_seconds",
+    "Seconds of changing picture since this vehicle model last detected a vehicle on this "
+    "camera (0 right after a detection; edge doctor warns past the model's silent_warn_s)",
+    ["camera", "model"])
+CAMERA_PICTURE_CHANGES = Counter(
+    "edge_camera_picture_changes_total",
+    "Picture samples (at most one a second) that differed from the previous one", ["camera"])
 
 # analytics
 DETECTIONS = Gauge("edge_objects_in_view", "Tracked objects in the last frame",

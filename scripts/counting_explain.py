@@ -1,0 +1,188 @@
+"""Why counts are wrong: each false and missed crossing of a line, with its likely cause
+and a picture strip (``eval_counting.py --explain DIR``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+
+import cv2
+import numpy as np
+from counting_lab import Counted, Line
+
+from edge.analytics.groundtruth import Track, TrueCrossing, match_crossings
+
+
+@dataclass
+class Explained:
+    """One counting error with what the tracks and the ground truth show around it."""
+
+    line: int
+    kind: str
+    """``false`` (counted, not true) or ``missed`` (true, not counted)."""
+    frame: int
+    direction: str
+    track: int | None
+    person: int | None
+    """Nearest annotated person at that frame (ground-truth id)."""
+    person_px: float | None
+    cause: str
+    x: float
+    y: float
+
+
+def nearest_person(tracks: dict[int, Track], frame: int, x: float, y: float
+                   ) -> tuple[int | None, float | None]:
+    """The ground-truth identity whose foot point is nearest (x, y) at ``frame``."""
+    best: tuple[int | None, float | None] = (None, None)
+    for ident, points in tracks.items():
+        for f, px, py in points:
+            if f == frame:
+                d = float(np.hypot(px - x, py - y))
+                if best[1] is None or d < best[1]:
+                    best = (ident, d)
+                break
+    return best
+
+
+def _side(line: Line, x: float, y: float) -> float:
+    x1, y1, x2, y2 = line
+    return (x2 - x1) * (y - y1) - (y2 - y1) * (x - x1)
+
+
+def classify_false(c: Counted, line: Line, counted: list[Counted],
+                   matched_persons: dict[int, list[int]], person: int | None,
+                   paths: dict[int, dict[int, tuple[float, float]]],
+                   boxes_overlap: bool) -> str:
+    """Why a counted crossing has no true one (first rule that fits)."""
+    if boxes_overlap:
+        return "duplicate box (two tracks on one person)"
+    back = [o for o in counted if o.track == c.track and o is not c and o.direction != c.direction
+            and abs(o.frame - c.frame) <= 60]
+    if back:
+        return "wobble (same track back over the line)"
+    if person is not None and any(abs(f - c.frame) <= 80 for f in matched_persons.get(person, [])):
+        return "id switch (person already counted by another track)"
+    path = paths.get(c.track, {})
+    if path and min(path) >= c.frame - 5:
+        return "track born near the line"
+    return "no true crossing there (detector or tracker drift)"
+
+
+def classify_missed(t: TrueCrossing, line: Line,
+                    paths: dict[int, dict[int, tuple[float, float]]]) -> tuple[int | None, str]:
+    """Why a true crossing was not counted, and the track nearest to it."""
+    near: list[tuple[float, int]] = []
+    for tid, path in paths.items():
+        for f in range(t.frame - 3, t.frame + 4):
+            if f in path:
+                near.append((float(np.hypot(path[f][0] - t.x, path[f][1] - t.y)), tid))
+    close = sorted(d for d in near if d[0] < 60)
+    if not close:
+        return None, "no track near the crossing (person not detected)"
+    tid = close[0][1]
+    path = paths[tid]
+    frames = sorted(path)
+    before = [f for f in frames if f < t.frame]
+    after = [f for f in frames if f >= t.frame]
+    want_before = -1.0 if t.direction == "in" else 1.0
+    if not before or all(np.sign(_side(line, *path[f])) != np.sign(want_before)
+                         for f in before):
+        return tid, "track began past the line (feet seen only after crossing)"
+    if len(after) < 3:
+        return tid, "track lost while crossing (id switch or end of track)"
+    if all(np.sign(_side(line, *path[f])) == np.sign(want_before) for f in after[:10]):
+        return tid, "track stayed on the first side (box foot off the true one)"
+    return tid, "crossed but not confirmed (band or min_frames)"
+
+
+def explain_line(i: int, line: Line, truth: list[TrueCrossing], counted: list[Counted],
+                 tracks: dict[int, Track], paths: dict[int, dict[int, tuple[float, float]]],
+                 boxes: dict[int, dict[int, np.ndarray]], after: int = 20) -> list[Explained]:
+    """Every false and missed crossing of one line, each with its likely cause."""
+    m = match_crossings(truth, counted, before=8, after=after)
+    matched_persons: dict[int, list[int]] = {}
+    for t, _c in m.pairs:
+        matched_persons.setdefault(t.ident, []).append(t.frame)
+    out = []
+    for c in m.false:
+        person, px = nearest_person(tracks, c.frame, c.x, c.y)
+        mine = boxes.get(c.frame, {}).get(c.track)
+        overlap = mine is not None and any(
+            _ioa(mine, other) > 0.6 for tid, other in boxes.get(c.frame, {}).items()
+            if tid != c.track)
+        out.append(Explained(i, "false", c.frame, c.direction, c.track, person, px,
+                             classify_false(c, line, counted, matched_persons, person, paths,
+                                            overlap), c.x, c.y))
+    for t in m.missed:
+        tid, cause = classify_missed(t, line, paths)
+        out.append(Explained(i, "missed", t.frame, t.direction, tid, t.ident, 0.0, cause,
+                             t.x, t.y))
+    return out
+
+
+def _ioa(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over the smaller box's area."""
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return float(w * h / small) if small > 0 else 0.0
+
+
+STRIP_OFFSETS = (-6, -3, 0, 3, 6)
+CROP = 180
+
+
+def write_strips(video: Path, errors: Sequence[Explained], lines: Sequence[Line],
+                 paths: dict[int, dict[int, tuple[float, float]]], tracks: dict[int, Track],
+                 out_dir: Path, limit: int = 200) -> int:
+    """One picture strip per error: crops around the crossing at five moments, with the
+    line (white), the track's path (blue) and the nearest annotated person's (green)."""
+    chosen = list(errors)[:limit]
+    wanted: dict[int, list[int]] = {}
+    for k, e in enumerate(chosen):
+        for off in STRIP_OFFSETS:
+            wanted.setdefault(e.frame + off, []).append(k)
+    pictures: dict[int, np.ndarray] = {}
+    cap = cv2.VideoCapture(str(video))
+    n = 0
+    while wanted and n <= max(wanted):
+        ok, img = cap.read()
+        if not ok:
+            break
+        n += 1
+        if n in wanted:
+            pictures[n] = img
+    cap.release()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    gt = {ident: {f: (x, y) for f, x, y in pts} for ident, pts in tracks.items()}
+    for e in chosen:
+        tiles = []
+        for off in STRIP_OFFSETS:
+            img = pictures.get(e.frame + off)
+            if img is None:
+                tiles.append(np.zeros((CROP, CROP, 3), np.uint8))
+                continue
+            img = img.copy()
+            x1, y1, x2, y2 = lines[e.line]
+            cv2.line(img, (x1, y1), (x2, y2), (255, 255, 255), 2)
+            for who, colour in ((paths.get(e.track or -1, {}), (255, 140, 0)),
+                                (gt.get(e.person or -1, {}), (0, 200, 0))):
+                pts = [(int(x), int(y)) for f, (x, y) in sorted(who.items())
+                       if abs(f - e.frame) <= 15 and f <= e.frame + off]
+                for a, b in pairwise(pts):
+                    cv2.line(img, a, b, colour, 2)
+            cx, cy = int(e.x), int(e.y)
+            h, w = img.shape[:2]
+            x0 = min(max(cx - CROP // 2, 0), max(w - CROP, 0))
+            y0 = min(max(cy - CROP // 2, 0), max(h - CROP, 0))
+            tile = img[y0:y0 + CROP, x0:x0 + CROP]
+            cv2.putText(tile, f"{off:+d}", (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                        (0, 255, 255), 1, cv2.LINE_AA)
+            tiles.append(cv2.copyMakeBorder(tile, 0, CROP - tile.shape[0], 0,
+                                            CROP - tile.shape[1], cv2.BORDER_CONSTANT))
+        name = f"line{e.line}_{e.kind}_f{e.frame}_t{e.track}_p{e.person}.jpg"
+        cv2.imwrite(str(out_dir / name), np.hstack(tiles))
+    return len(chosen)

@@ -1,0 +1,182 @@
+"""`edge doctor` asks the running daemon's metrics whether a vehicle model has gone blind."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from edge.cli import doctor
+from edge.cli.main import app
+from edge.config import load_settings
+from edge.pipeline.blindspot import BlindSpotTracker
+from edge.telemetry import metrics
+from edge.telemetry.scrape import ScrapeError, metrics_url, model_silences, scrape
+
+SILENT_TEXT = """\
+# HELP edge_vehicle_model_silent_seconds Seconds of changing picture since ...
+# TYPE edge_vehicle_model_silent_seconds gauge
+edge_vehicle_model_silent_seconds{camera="mast",model="vehicle"} 4500.0
+edge_vehicle_model_silent_seconds{camera="gate",model="vehicle"} 12.0
+edge_vehicle_model_silent_seconds{camera="mast",model="coco"} 5400.0
+# HELP edge_camera_picture_changes_total Picture samples that differed
+# TYPE edge_camera_picture_changes_total counter
+edge_camera_picture_changes_total{camera="mast"} 4800.0
+"""
+
+
+class Exporter:
+    """A fake daemon exporter on loopback, answering with ``text`` (or ``status``)."""
+
+    def __init__(self, text: str, status: int = 200) -> None:
+        body = text.encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.server.server_address[1])
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def exporter() -> Iterator[Exporter]:
+    exp = Exporter(SILENT_TEXT)
+    yield exp
+    exp.close()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def config(tmp_path: Path, port: int, **metrics_extra: object) -> str:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "models": [{"name": "vehicle", "source": "missing-vehicle.pt"},
+                   {"name": "coco", "source": "missing-coco.pt", "silent_warn_s": 7200}],
+        "cameras": [{"id": "mast", "url": "rtsp://127.0.0.1:9/mast"}],
+        "metrics": {"host": "127.0.0.1", "port": port, **metrics_extra},
+        "storage": {"path": str(tmp_path / "d.db")}}))
+    return str(cfg)
+
+
+@pytest.fixture
+def light_doctor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skip model loading (slow) and the clock (depends on the machine): not tested here."""
+    monkeypatch.setattr(doctor, "_models", lambda settings: [])
+    monkeypatch.setattr(doctor, "_device", lambda settings: [])
+    monkeypatch.setattr(doctor, "_clock", lambda: [])
+
+
+@pytest.mark.usefixtures("light_doctor")
+def test_doctor_warns_about_a_vehicle_model_silent_past_its_limit(
+        tmp_path: Path, exporter: Exporter) -> None:
+    res = CliRunner().invoke(app, ["doctor", "--skip-cameras", "-c",
+                                   config(tmp_path, exporter.port)])
+    lines = res.output.splitlines()
+    warns = [ln for ln in lines if ln.startswith("WARN")]
+    assert warns == [
+        "WARN vehicle model vehicle on camera mast: no vehicle detected for 1 h 15 min while "
+        "the picture kept changing (silent_warn_s 3600): this model may not see vehicles "
+        "from this camera's viewpoint; try yolo11n.pt (COCO) or a model trained on overhead "
+        "views; see README \"Vehicles seen from above\" (if no vehicle ever passes here, "
+        "leave this camera out of the model's `cameras:`)"], res.output
+    # coco's own limit (2 h) is not reached; gate saw a vehicle 12 s ago.
+    assert "OK   vehicle models: 2 camera/model pair(s) within silent_warn_s (longest " \
+        "silence 1 h 30 min: coco on mast)" in lines
+    assert not any(ln.startswith("FAIL") for ln in lines), res.output
+    assert res.exit_code == 0  # a warning does not fail the run
+
+
+@pytest.mark.usefixtures("light_doctor")
+def test_doctor_says_it_cannot_check_when_no_daemon_listens(tmp_path: Path) -> None:
+    port = free_port()
+    res = CliRunner().invoke(app, ["doctor", "--skip-cameras", "-c", config(tmp_path, port)])
+    assert f"SKIP vehicle models: cannot check whether they see vehicles: nothing answers on " \
+        f"http://127.0.0.1:{port}/metrics (is `edge run` running?)" in res.output.splitlines()
+    assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize(("port", "extra", "says"), [
+    (9108, {"enabled": False}, "cannot check: the metrics exporter is off (metrics.enabled)"),
+    (0, {}, "cannot check: metrics.port is 0 (a new port each run)"),
+])
+def test_doctor_skips_without_an_exporter_to_ask(tmp_path: Path, port: int,
+                                                 extra: dict[str, object], says: str) -> None:
+    settings = load_settings(Path(config(tmp_path, port, **extra)))
+    assert doctor._vehicle_models(settings) == [("vehicle models", doctor.SKIP, says)]
+
+
+def test_doctor_reads_the_real_exporter_fed_by_the_tracker(tmp_path: Path) -> None:
+    """The whole channel: tracker -> gauge -> exporter thread -> scrape -> WARN."""
+    spots = BlindSpotTracker()
+    dark, light = np.zeros((36, 64, 3), np.uint8), np.full((36, 64, 3), 200, np.uint8)
+    for t in range(0, 4000, 5):  # 4000 s of a changing picture, sampled every 5 s
+        spots.observe("doctor-mast", "vehicle", light if t % 10 else dark, 0, float(t))
+    port = metrics.serve("127.0.0.1", 0)
+    try:
+        checks = doctor._vehicle_models(load_settings(Path(config(tmp_path, port))))
+    finally:
+        spots.forget("doctor-mast")
+    warn = [c for c in checks if c[0] == "vehicle model vehicle on camera doctor-mast"]
+    assert len(warn) == 1 and warn[0][1] == doctor.WARN
+    assert warn[0][2].startswith("no vehicle detected for 1 h 6 min while the picture kept")
+
+
+def test_no_vehicle_model_in_the_daemon_is_ok(tmp_path: Path) -> None:
+    exp = Exporter("# nothing here\n")
+    try:
+        checks = doctor._vehicle_models(load_settings(Path(config(tmp_path, exp.port))))
+    finally:
+        exp.close()
+    assert checks == [("vehicle models", True, f"the daemon (http://127.0.0.1:{exp.port}/"
+                       "metrics) reports no vehicle model on any camera")]
+
+
+@pytest.mark.parametrize(("host", "url"), [
+    ("127.0.0.1", "http://127.0.0.1:9108/metrics"), ("0.0.0.0", "http://127.0.0.1:9108/metrics"),
+    ("", "http://127.0.0.1:9108/metrics"), ("::", "http://[::1]:9108/metrics"),
+    ("::1", "http://[::1]:9108/metrics"), ("localhost", "http://localhost:9108/metrics"),
+])
+def test_metrics_url_reaches_a_wildcard_bind_on_loopback(host: str, url: str) -> None:
+    assert metrics_url(host, 9108) == url
+
+
+def test_model_silences_are_parsed_and_sorted() -> None:
+    assert [(s.camera, s.model, s.silent_s) for s in model_silences(SILENT_TEXT)] == [
+        ("gate", "vehicle", 12.0), ("mast", "coco", 5400.0), ("mast", "vehicle", 4500.0)]
+    with pytest.raises(ScrapeError, match="unreadable text"):
+        model_silences("edge_vehicle_model_silent_seconds{camera= 1 2 3\n")
+
+
+def test_scrape_names_a_wrong_answer() -> None:
+    exp = Exporter("not found", status=404)
+    try:
+        with pytest.raises(ScrapeError, match=r"answered HTTP 404, not metrics"):
+            scrape(f"http://127.0.0.1:{exp.port}/metrics")
+    finally:
+        exp.close()
