@@ -45,7 +45,7 @@ def test_good_minimal_file_gets_defaults(tmp_path: Path) -> None:
     s = load_settings(write(tmp_path, GOOD))
     line = s.cameras[0].lines[0]
     assert line.in_side == "right" and line.classes == ["person"]
-    assert line.min_frames == 3 and line.band == 0.05
+    assert line.min_frames == 3 and line.band == 0.02 and line.smoothing == 0.3
     assert s.storage.occupancy_heartbeat_s == 60 and s.api.host == "127.0.0.1"
     assert s.identity.cache_ttl_s == 600
 
