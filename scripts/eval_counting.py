@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(exc.errors), file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(result, default=float))  # numpy scalars in explanations
         return 0
     if args.random_lines:
         print_lab(result)
