@@ -1,10 +1,10 @@
 """Composition root: builds every room from the settings, starts and stops them in order.
 
 Start order: store writer -> sync workers -> HTTP API (answers "pipeline not initialised"
-until the models are up) -> operator console (its own listener; edge.ui) -> detectors (loaded and warmed up) -> track services (identity,
-ANPR workers) -> cameras and their supervisor -> metrics exporter -> inference loop ->
-control poller (CLI reset requests, reset schedule, live plate lists). Stop order is the
-reverse, so the writer is flushed last.
+until the models are up) -> operator console (its own listener; edge.ui) -> detectors
+(loaded and warmed up) -> track services (identity, ANPR workers) -> cameras and their
+supervisor -> metrics exporter -> inference loop -> control poller (CLI reset requests,
+reset schedule, live plate lists). Stop order is the reverse, so the writer is flushed last.
 """
 
 from __future__ import annotations

@@ -18,13 +18,18 @@ from pathlib import Path
 import cv2
 
 from edge.capture.slot import Frame, FrameSlot
-from edge.capture.transport import GATE
+from edge.capture.transport import GATE, stream_address, tcp_probe
 from edge.config.models import CameraConfig
 from edge.telemetry import metrics
 
 log = logging.getLogger(__name__)
 
 BACKOFF_CAP_S = 30.0
+FAST_WINDOW_S = 60.0
+"""A stream that delivered frames this recently is retried fast: a short outage (a switch
+reboot, an encoder restart) should cost seconds, not the backoff's growing waits."""
+FAST_RETRY_S = 0.2
+"""Pause between cheap TCP probes while a recently healthy stream is down."""
 
 
 @dataclass
@@ -169,10 +174,22 @@ class CameraCapture:
             log.exception("camera %s: capture thread crashed", self.camera_id)
             self.health.last_error = f"capture thread crashed: {exc!r}"
 
+    def _recently_up(self) -> bool:
+        last = self.health.last_frame_at
+        return not self.is_file and last is not None and \
+            time.monotonic() - last < FAST_WINDOW_S
+
     def _connect_loop(self, gen: int) -> None:
         attempt = 0
         while self._current(gen):
             self.last_progress = t0 = time.monotonic()
+            probe_s = min(0.5, self.config.open_timeout_s)
+            if self._recently_up() and not tcp_probe(self.url, probe_s):
+                # Nothing listens yet: probe again shortly rather than spend a full open.
+                host, port = stream_address(self.url) or ("?", 0)
+                self._set_down(f"{host}:{port} does not accept connections")
+                self._stop.wait(FAST_RETRY_S)
+                continue
             try:
                 cap = open_capture(self.url, open_timeout_s=self.config.open_timeout_s,
                                    read_timeout_s=self.config.read_timeout_s,
@@ -200,7 +217,7 @@ class CameraCapture:
             attempt += 1
             self.health.reconnects += 1
             metrics.CAMERA_RECONNECTS.labels(self.camera_id).inc()
-            delay = backoff_delay(attempt)
+            delay = FAST_RETRY_S if self._recently_up() else backoff_delay(attempt)
             log.info("camera %s: reconnect %d in %.1fs (%s)", self.camera_id, attempt, delay,
                      self.health.last_error)
             self._stop.wait(delay)
