@@ -168,8 +168,9 @@ def test_a_line_drawn_by_clicking_is_saved_and_counts_at_once(
         page: Page, daemon: tuple[App, Path, str]) -> None:
     app, cfg, _base = daemon
     login(page, "/cameras/pets")
-    page.wait_for_function("document.querySelector('.stage').classList.contains('has-pic')",
-                           timeout=20_000)
+    # wait_for_selector, not wait_for_function: the console's CSP forbids the eval that
+    # Playwright's polling predicates need.
+    page.wait_for_selector(".stage.has-pic", timeout=20_000)
     page.click("#new-line")
     box = page.locator("#overlay").bounding_box()
     assert box is not None
