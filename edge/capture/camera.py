@@ -17,6 +17,7 @@ from pathlib import Path
 
 import cv2
 
+from edge.capture.motion import MotionDetector
 from edge.capture.slot import Frame, FrameSlot
 from edge.capture.transport import GATE, stream_address, tcp_probe
 from edge.config.models import CameraConfig
@@ -121,6 +122,7 @@ class CameraCapture:
         self._thread: threading.Thread | None = None
         self._seq = 0
         self._generation = 0
+        self.motion = MotionDetector(config.motion) if config.motion.enabled else None
 
     def start(self) -> None:
         """Start the capture thread (again, after :meth:`restart`)."""
@@ -284,6 +286,7 @@ class CameraCapture:
         self._seq += 1
         offset = (0, 0)
         full = None
+        moving = self.motion.moving(image) if self.motion is not None else True
         if self.config.roi is not None:
             full = image
             x1, y1, x2, y2 = self.config.roi
@@ -293,7 +296,8 @@ class CameraCapture:
                 self._set_down(f"roi {self.config.roi} lies outside the {h.width}x{h.height} "
                                f"frame")
                 return
-        frame = Frame(self.camera_id, image, self._seq, offset=offset, full=full)
+        frame = Frame(self.camera_id, image, self._seq, offset=offset, full=full,
+                      moving=moving)
         if self.slot.put(frame, self._stop):
             metrics.CAMERA_DROPPED.labels(self.camera_id).inc()
         if not h.up:

@@ -27,6 +27,7 @@ class Frame:
         offset: top-left of ``image`` in the full frame (non-zero when cropped to a ROI).
         full: the whole decoded picture when ``image`` is a ROI crop of it (the console's
             live view shows it), else None.
+        moving: whether the camera's motion gate saw motion (always True without a gate).
     """
 
     camera_id: str
@@ -36,6 +37,7 @@ class Frame:
     wall_ts: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     offset: tuple[int, int] = (0, 0)
     full: np.ndarray | None = None
+    moving: bool = True
 
     @property
     def picture(self) -> np.ndarray:

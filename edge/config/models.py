@@ -20,6 +20,7 @@ from edge.config.base import (
     reject_duplicates,
 )
 from edge.config.identity import AttendanceConfig, IdentityConfig
+from edge.config.motion import MotionConfig
 from edge.config.occupancy import OccupancyConfig
 from edge.config.sync import SyncConfig
 from edge.config.ui import UiConfig
@@ -147,6 +148,8 @@ class CameraConfig(Strict):
     """Region of interest ``[x1, y1, x2, y2]``: detection sees only this crop (cheaper, and
     ignores busy areas); boxes and lines stay in full-frame coordinates."""
     attendance_point: bool = False
+    motion: MotionConfig = Field(default_factory=MotionConfig)
+    """Detect only while the picture moves (off by default; ``edge.capture.motion``)."""
     lines: list[LineConfig] = Field(default_factory=list)
 
     @field_validator("roi")

@@ -93,6 +93,7 @@ class InferenceLoop:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pending: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._last_detection: dict[str, float] = {}
         self.finished = threading.Event()
 
     def start(self) -> None:
@@ -176,14 +177,33 @@ class InferenceLoop:
                 metrics.LOOP_ERRORS.inc()
                 log.exception("inference pass failed; continuing")
 
+    def _needs_detection(self, frame: Frame, now: float) -> bool:
+        """Whether this frame goes to the detector: always without a motion gate; with one,
+        while the picture moves, while the camera has live tracks, and every keepalive.
+        A gated frame still reaches the camera's step with no detections, so its tracks and
+        line state age as if it saw nothing."""
+        cam_id = frame.camera_id
+        cam = self.cameras.get(cam_id)
+        pipeline = self.pipelines.get(cam_id)
+        live = pipeline is not None and pipeline.last_result is not None and \
+            len(pipeline.last_result.detections) > 0
+        due = cam is None or now - self._last_detection.get(cam_id, float("-inf")) >= \
+            cam.config.motion.keepalive_s
+        if frame.moving or live or due:
+            self._last_detection[cam_id] = now
+            return True
+        metrics.FRAMES_GATED.labels(cam_id).inc()
+        return False
+
     def process_batch(self, frames: list[Frame]) -> list[FrameResult]:
         """Detect, track and count one batch; emit its events; return the results."""
         taken_at = time.monotonic()
         for f in frames:
             metrics.FRAME_AGE.labels(f.camera_id).observe(taken_at - f.captured_at)
         per_frame: list[list[sv.Detections]] = [[] for _ in frames]
+        detect = [self._needs_detection(f, taken_at) for f in frames]
         for route in self.routes:
-            idx = [i for i, f in enumerate(frames) if route.serves(f.camera_id)]
+            idx = [i for i, f in enumerate(frames) if detect[i] and route.serves(f.camera_id)]
             if not idx:
                 continue
             preds = route.detector.predict([frames[i].image for i in idx])

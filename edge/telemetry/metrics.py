@@ -129,6 +129,10 @@ DISK_GUARD_SKIPPED = Counter("edge_disk_guard_skipped_files_total",
 PROCESS_CPU = Gauge("edge_process_cpu_percent", "CPU use of the daemon (100 = one core)")
 
 
+FRAMES_GATED = Counter("edge_frames_gated_total",
+                       "Frames not sent to the detector: no motion, no live track",
+                       ["camera"])
+
 # operator console
 UI_FRAMES_ENCODED = Counter("edge_ui_frames_encoded_total",
                             "Annotated live pictures drawn and encoded for the console",
