@@ -9,8 +9,9 @@ from edge.config.base import Strict
 
 class MotionConfig(Strict):
     """When on, a camera's frame goes to the detector only while its picture moves, while it
-    has live tracks, and at least every ``keepalive_s``; otherwise its tracker and lines age
-    as if it saw nothing. Motion is measured on the capture thread, on a small grey copy."""
+    has live tracks that moved lately, and at least every ``keepalive_s``; otherwise its
+    tracker and lines age as if it saw nothing. Motion is measured on the capture thread,
+    on a small grey copy."""
 
     enabled: bool = False
     width: int = Field(160, ge=32, le=640)
@@ -25,6 +26,9 @@ class MotionConfig(Strict):
     """How fast the background follows the picture (slow light changes are absorbed)."""
     keepalive_s: float = Field(5.0, gt=0.0, le=3600.0)
     """Detect at least this often even without motion."""
+    track_hold_s: float = Field(3.0, ge=0.0, le=600.0)
+    """Live tracks keep the detector on this long after the last motion (someone who stops
+    walking); after that a still picture is left alone even with tracks on it."""
     masks: list[tuple[int, int, int, int]] = Field(default_factory=list)
     """Rectangles ``[x1, y1, x2, y2]`` (full-frame pixels) never looked at: a timestamp
     overlay, a screen, trees in the wind."""

@@ -94,6 +94,7 @@ class InferenceLoop:
         self._thread: threading.Thread | None = None
         self._pending: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._last_detection: dict[str, float] = {}
+        self._last_motion: dict[str, float] = {}
         self.finished = threading.Event()
 
     def start(self) -> None:
@@ -179,16 +180,25 @@ class InferenceLoop:
 
     def _needs_detection(self, frame: Frame, now: float) -> bool:
         """Whether this frame goes to the detector: always without a motion gate; with one,
-        while the picture moves, while the camera has live tracks, and every keepalive.
+        while the picture moves, while the camera has live tracks and moved in the last
+        ``track_hold_s``, and every ``keepalive_s``.
         A gated frame still reaches the camera's step with no detections, so its tracks and
         line state age as if it saw nothing."""
         cam_id = frame.camera_id
         cam = self.cameras.get(cam_id)
+        if cam is None or not cam.config.motion.enabled:
+            return True
+        gate = cam.config.motion
+        if frame.moving:
+            self._last_motion[cam_id] = now
         pipeline = self.pipelines.get(cam_id)
+        # Tracks keep the detector on only while the picture moved lately: a still picture
+        # holds nothing new, and a static false positive (a poster, a coat on a hook) must
+        # not keep an empty corridor awake for ever.
         live = pipeline is not None and pipeline.last_result is not None and \
-            len(pipeline.last_result.detections) > 0
-        due = cam is None or now - self._last_detection.get(cam_id, float("-inf")) >= \
-            cam.config.motion.keepalive_s
+            len(pipeline.last_result.detections) > 0 and \
+            now - self._last_motion.get(cam_id, float("-inf")) < gate.track_hold_s
+        due = now - self._last_detection.get(cam_id, float("-inf")) >= gate.keepalive_s
         if frame.moving or live or due:
             self._last_detection[cam_id] = now
             return True

@@ -98,7 +98,7 @@ def test_a_still_camera_skips_the_detector_but_keeps_alive() -> None:
     assert empty.calls == [1, 1, 1]  # keepalive due every frame
 
 
-def test_a_camera_with_live_tracks_keeps_being_detected() -> None:
+def test_a_camera_with_live_tracks_keeps_being_detected_while_it_moved_lately() -> None:
     cameras = gated_camera(keepalive_s=3600)
     person = FakeDetector("p", 0)  # one person box on every frame
     loop, _ = loop_for(cameras, [ModelRoute(person)])  # type: ignore[arg-type]
@@ -106,3 +106,9 @@ def test_a_camera_with_live_tracks_keeps_being_detected() -> None:
     for seq in range(1, 8):
         loop.process_batch([Frame("c0", image, seq, moving=seq == 1)])
     assert person.calls == [1] * 7  # no motion after the first frame, but a live track
+    # A still picture with a static "person" on it (a poster): after track_hold_s, asleep.
+    cameras["c0"].config.motion.track_hold_s = 0.0
+    person.calls.clear()
+    for seq in range(8, 12):
+        loop.process_batch([Frame("c0", image, seq, moving=False)])
+    assert person.calls == []
