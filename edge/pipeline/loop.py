@@ -3,7 +3,9 @@
 Each pass takes the newest unseen frame of up to ``batch_size`` ready cameras (rotating the
 starting camera so none starves), runs one predict per model over the frames it serves,
 merges the detections per camera, and hands each camera's frame to its pipeline step. Events
-go to the store writer; the loop never waits on I/O.
+go to the store writer; the loop never waits on I/O. A camera with a motion gate sends only
+frames that move (or keep a moving track, or are due for a keepalive) to the detector; the
+others reach its step with no detections.
 """
 
 from __future__ import annotations
