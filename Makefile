@@ -64,6 +64,8 @@ bench: models media
 	  --calibration var/media/bikes.mp4
 	$(BIN)/python scripts/bench.py --config $(CONFIG) --frames 200 --cameras 1 2 4 \
 	  --also-format onnx-int8 --viewers 0 4
+	# cameras per box with and without the motion gate (2 busy PETS cameras + idle scenes)
+	$(BIN)/python scripts/bench_gate.py --config $(CONFIG) --busy 2
 	$(BIN)/python scripts/bench_api.py --config $(CONFIG) --calls 200
 	$(BIN)/python scripts/bench_api.py --config $(CONFIG) --calls 200 --identity
 	bash scripts/test_services.sh

@@ -33,9 +33,9 @@ from edge.config import ConfigError, load_settings, validate_mapping
 
 
 def build_settings(config: Path, video: Path, lines: list[list[int]], db: Path,
-                   model: str | None, fmt: str | None = None) -> object:
+                   model: str | None, fmt: str | None = None, motion: bool = False) -> object:
     """The config's models, tracking and inference settings, with one camera for ``video``
-    (every model run as ``fmt`` when given)."""
+    (every model run as ``fmt`` when given; with the motion gate when ``motion``)."""
     base = load_settings(config)
     data = counting_only(base.model_dump(mode="json"))
     if model:
@@ -47,7 +47,7 @@ def build_settings(config: Path, video: Path, lines: list[list[int]], db: Path,
         if fmt:
             m["format"] = fmt
     data["cameras"] = [{
-        "id": "eval", "url": str(video), "loop": False,
+        "id": "eval", "url": str(video), "loop": False, "motion": {"enabled": motion},
         "lines": [{"id": f"line{i}", "start": ln[:2], "end": ln[2:], "in_side": "right"}
                   for i, ln in enumerate(lines)],
     }]
@@ -61,7 +61,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
     tracks = load_mot(args.gt)
     with tempfile.TemporaryDirectory() as tmp:
         settings = build_settings(args.config, args.video, args.line, Path(tmp) / "eval.db",
-                                  args.model, getattr(args, "format", None))
+                                  args.model, getattr(args, "format", None),
+                                  getattr(args, "motion", False))
         app = App(settings, RunOptions(pace=False, lockstep=True, loop_files=False))  # type: ignore[arg-type]
         t0 = time.monotonic()
         app.start()
