@@ -91,16 +91,14 @@ class LiveView:
     def jpeg(self, camera_id: str, *, lines: bool = True) -> tuple[bytes, int] | None:
         """The camera's newest annotated picture as JPEG and its frame number, or None when
         no frame has been processed since someone started watching."""
-        self._watched_until[camera_id] = time.monotonic() + WATCH_S
         with self._guard:
             lock = self._locks.setdefault(camera_id, threading.Lock())
         with lock:
+            fresh = self.cached(camera_id, lines=lines)
+            if fresh is not None:
+                return fresh
             latest = self._latest.get(camera_id)
-            cached = self._encoded.get((camera_id, lines))
             now = time.monotonic()
-            if cached is not None and (latest is None or latest.frame.seq == cached.seq
-                                       or now - cached.at < self.min_interval):
-                return cached.jpeg, cached.seq
             config = self.camera_config(camera_id)
             if latest is None or config is None:
                 return None
