@@ -49,6 +49,7 @@ eval: models media
 	  --line 384 0 384 576 --line 0 300 768 300 --line 0 400 768 400 \
 	  --random-lines 40 --seed 7 --choose --explain var/eval/counting
 	$(BIN)/python scripts/eval_faces.py --data $(DATA)/faces
+	$(BIN)/python scripts/eval_face_gate.py --data $(DATA)/faces
 	$(BIN)/python scripts/eval_identity_policy.py --config $(CONFIG) \
 	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt
 	$(BIN)/python scripts/eval_anpr.py --data $(DATA)/anpr --engines rapidocr \

@@ -28,7 +28,7 @@ from edge.config.models import CameraConfig, Settings
 from edge.detect.detector import Detector
 from edge.events import Event, OccupancyReset
 from edge.identity.enroll import EnrollResult, enroll_employee
-from edge.identity.faces import FaceEngine
+from edge.identity.faces import FaceEngine, GateConfig
 from edge.identity.gallery import Gallery
 from edge.pipeline.blindspot import BlindSpotTracker
 from edge.pipeline.control import ControlPoller
@@ -231,7 +231,8 @@ class App:
         cloud = next((svc.backend for svc in self.services  # type: ignore[attr-defined]
                       if svc.name == "identity" and svc.backend.cloud), None)  # type: ignore[attr-defined]
         return enroll_employee(self._face_engine, self.gallery, employee_id, name,
-                               [("frame", image)], cloud=cloud)
+                               [("frame", image)], cloud=cloud,
+                               gate=GateConfig.enrolment(self.settings.identity))
 
     def _start_control(self) -> None:
         """Answer `edge occupancy reset`, run the reset schedule and keep plate lists live."""

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rows = list(csv.DictReader(labels.open()))
     engine = FaceEngine()
-    gate = GateConfig()
+    gate = GateConfig.enrolment()
     results: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as tmp:
         gallery = Gallery(Path(tmp) / "faces.db")

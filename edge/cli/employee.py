@@ -53,7 +53,7 @@ def enroll(photos: list[Path] = typer.Argument(..., help="Photos with exactly on
     Example: edge employee enroll --id E042 --name "Asha Rao" asha1.jpg asha2.jpg
     """
     from edge.identity.enroll import EnrollmentError, enroll_employee
-    from edge.identity.faces import FaceEngine
+    from edge.identity.faces import FaceEngine, GateConfig
 
     images = []
     for p in photos:
@@ -64,7 +64,8 @@ def enroll(photos: list[Path] = typer.Argument(..., help="Photos with exactly on
         images.append((str(p), img))
     try:
         res = enroll_employee(FaceEngine(), _gallery(config), employee_id, name, images,
-                              group=group, cloud=_cloud(config))
+                              group=group, cloud=_cloud(config),
+                              gate=GateConfig.enrolment(_settings(config).identity))
     except (EnrollmentError, RuntimeError) as exc:
         typer.echo(f"edge: not enrolled: {exc}", err=True)
         raise typer.Exit(1) from None

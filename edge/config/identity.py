@@ -61,7 +61,13 @@ class IdentityConfig(Strict):
     local_threshold: float = Field(0.55, gt=0, le=2)
     """Largest embedding distance the local backend accepts as the same person."""
     min_face_px: int = Field(40, ge=8)
-    min_sharpness: float = Field(10.0, ge=0)
+    min_sharpness: float = Field(4.5, ge=0)
+    """Least face sharpness for a camera crop to be identified: Laplacian variance of the face
+    resized to 128 px, so it does not depend on the face's size. Chosen on half of
+    ../shared/data/faces by scripts/eval_face_gate.py (see the README)."""
+    enrol_min_sharpness: float = Field(12.0, ge=0)
+    """Least face sharpness of an enrolment photo (same measure): stricter than live frames,
+    since a poor enrolment photo spoils every later match while a refused one is retaken."""
     workers: int = Field(1, ge=1, le=16)
     queue_max: int = Field(32, ge=1, le=10_000)
     """Face jobs waiting for a worker; a full queue drops the job (counted)."""

@@ -120,7 +120,7 @@ def build_identity_service(settings: Settings, emit: Callable[[Sequence[Event]],
     cfg = settings.identity
     engine = FaceEngine()
     lock = threading.Lock()
-    gate_cfg = GateConfig(min_face_px=cfg.min_face_px, min_sharpness=cfg.min_sharpness)
+    gate_cfg = GateConfig.live(cfg)
 
     def gate(crop: np.ndarray) -> GateResult:
         with lock:

@@ -52,6 +52,7 @@ def enroll_employee(engine: FaceEngine, gallery: Gallery, employee_id: str, name
 
     Args:
         photos: (label, BGR image) pairs; the label names the photo in errors.
+        gate: the quality gate; by default the enrolment gate (``GateConfig.enrolment``).
         cloud: also index the faces in this collection (Rekognition backend).
 
     Raises:
@@ -63,7 +64,7 @@ def enroll_employee(engine: FaceEngine, gallery: Gallery, employee_id: str, name
         raise EnrollmentError("employee_name must not be empty")
     if not photos:
         raise EnrollmentError("no photo given")
-    gate = gate or GateConfig()
+    gate = gate or GateConfig.enrolment()
     embeddings = []
     faces: list[tuple[str, np.ndarray, Any]] = []
     for label, image in photos:

@@ -7,9 +7,13 @@ embedding). Only crops that pass the gate are embedded or sent to a cloud backen
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    from edge.config.identity import IdentityConfig
 
 
 @dataclass(frozen=True)
@@ -27,19 +31,41 @@ class FaceBox:
         return min(self.bottom - self.top, self.right - self.left)
 
 
+SHARPNESS_SIDE = 128
+"""Side in pixels the face box is resized to before its sharpness is measured."""
+LIVE_MIN_SHARPNESS = 4.5
+"""Default live threshold (``identity.min_sharpness``), chosen by scripts/eval_face_gate.py."""
+ENROL_MIN_SHARPNESS = 12.0
+"""Default enrolment threshold (``identity.enrol_min_sharpness``), from the same script."""
+
+
 @dataclass(frozen=True)
 class GateConfig:
     """What a crop must be to be worth identifying.
 
     Attributes:
         min_face_px: shortest side of the face box (Rekognition needs at least 40 px).
-        min_sharpness: variance of the Laplacian of the grey face; lower is blurred.
+        min_sharpness: least ``face_sharpness`` (Laplacian variance of the face resized to
+            ``SHARPNESS_SIDE``); lower is blurred. Enrolment asks for more than live frames.
         single_face: refuse crops with more than one face (whose face would it be?).
     """
 
     min_face_px: int = 40
-    min_sharpness: float = 10.0
+    min_sharpness: float = LIVE_MIN_SHARPNESS
     single_face: bool = True
+
+    @classmethod
+    def live(cls, cfg: IdentityConfig) -> GateConfig:
+        """The gate for camera crops: ``identity.min_face_px`` and ``identity.min_sharpness``."""
+        return cls(min_face_px=cfg.min_face_px, min_sharpness=cfg.min_sharpness)
+
+    @classmethod
+    def enrolment(cls, cfg: IdentityConfig | None = None) -> GateConfig:
+        """The stricter gate for enrolment photos (``identity.enrol_min_sharpness``); the
+        defaults without a config."""
+        if cfg is None:
+            return cls(min_sharpness=ENROL_MIN_SHARPNESS)
+        return cls(min_face_px=cfg.min_face_px, min_sharpness=cfg.enrol_min_sharpness)
 
 
 @dataclass(frozen=True)
@@ -63,8 +89,27 @@ def head_crop(frame: np.ndarray, person_xyxy: np.ndarray, share: float = 0.45) -
 
 
 def sharpness(gray: np.ndarray) -> float:
-    """Variance of the Laplacian: a cheap, standard blur measure."""
+    """Variance of the Laplacian: a cheap, standard blur measure (depends on the scale)."""
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+
+
+def face_sharpness(image_bgr: np.ndarray, face: FaceBox, side: int = SHARPNESS_SIDE) -> float:
+    """Sharpness of a face whatever its size: the grey face box resized to ``side`` pixels.
+
+    On the raw crop the Laplacian variance falls as a face gets larger (a sharp 600 px face
+    is smooth at the pixel level), so the old measure refused the best portraits. At a fixed
+    size it measures detail relative to the face, which is what the recogniser sees (dlib
+    embeds a 150 px chip): small faces, enlarged, and blurred faces both score low.
+    """
+    h, w = image_bgr.shape[:2]
+    crop = image_bgr[max(face.top, 0):min(face.bottom, h), max(face.left, 0):min(face.right, w)]
+    if crop.shape[0] < 2 or crop.shape[1] < 2:
+        return 0.0
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    shrink = max(gray.shape) > side
+    gray = cv2.resize(gray, (side, side),
+                      interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+    return sharpness(gray)
 
 
 class FaceEngine:
@@ -105,9 +150,8 @@ def check_quality(image_bgr: np.ndarray, faces: list[FaceBox], config: GateConfi
     if face.size < config.min_face_px:
         return GateResult(False, f"face is {face.size} px, below the {config.min_face_px} px "
                                  f"minimum", face)
-    crop = image_bgr[max(face.top, 0):face.bottom, max(face.left, 0):face.right]
-    sharp = sharpness(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)) if crop.size else 0.0
+    sharp = face_sharpness(image_bgr, face)
     if sharp < config.min_sharpness:
-        return GateResult(False, f"face too blurred (sharpness {sharp:.0f} < "
-                                 f"{config.min_sharpness:.0f})", face)
+        return GateResult(False, f"face too blurred (sharpness {sharp:.1f} < "
+                                 f"{config.min_sharpness:g})", face)
     return GateResult(True, "", face)

@@ -42,17 +42,19 @@ def console_context(app: App) -> ConsoleContext:
 
         engine = face_engine()
         with face_lock:
-            verdict = engine.gate(image, GateConfig())
+            verdict = engine.gate(image, GateConfig.enrolment(app.settings.identity))
         return bool(verdict.ok and verdict.face is not None), verdict.reason
 
     def enroll(employee_id: str, name: str, group: str,
                photos: list[tuple[str, np.ndarray]]) -> int:
         from edge.identity.enroll import enroll_employee
+        from edge.identity.faces import GateConfig
 
         engine = face_engine()
         with face_lock:
             result = enroll_employee(engine, app.gallery, employee_id, name, photos,
-                                     group=group, cloud=cloud())
+                                     group=group, cloud=cloud(),
+                                     gate=GateConfig.enrolment(app.settings.identity))
         return result.faces_total
 
     def remove_employee(employee_id: str) -> bool:
