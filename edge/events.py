@@ -122,10 +122,39 @@ class AttendanceMarked(Event):
     grace_period_used: bool
     aws_face_confidence: float | None
     tracker_id: int | None
+    voided: bool = False
+    """True when every mark of the record was moved to another employee by a correction
+    (:class:`AttendanceCorrected`): the row stays, reports leave it out."""
 
     @property
     def priority(self) -> int:
         """Attendance is paid by: never dropped, sent first."""
+        return 5
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttendanceCorrected(Event):
+    """Check-ins and check-outs made under a track's doubted name, moved to the employee a
+    later answer named (the tracker had handed the id to another person).
+
+    The affected records are sent again as :class:`AttendanceMarked` (the old one voided
+    when nothing is left in it); this event says what moved, from whom, to whom and why.
+    """
+
+    tracker_id: int
+    from_employee_id: str
+    to_employee_id: str
+    marks_moved: int
+    """Check-ins and check-outs moved."""
+    first_mark_time: datetime | None
+    from_record_id: str | None
+    to_record_id: str | None
+    reason: str
+    """Why the old name was doubted: ``overlap``, ``refound``, ``jump`` or ``appearance``."""
+
+    @property
+    def priority(self) -> int:
+        """Like attendance itself: never dropped, sent first."""
         return 5
 
 
@@ -190,6 +219,7 @@ _TYPE_NAMES: dict[type, str] = {
     FrameStats: "frame_stats",
     IdentityResolved: "identity",
     AttendanceMarked: "attendance",
+    AttendanceCorrected: "attendance_correction",
     PlateRead: "plate_read",
     VehicleSeen: "vehicle",
     OccupancyReset: "occupancy_reset",

@@ -12,6 +12,13 @@ an exit crossing checks out, and coming back in reopens the day's record. Status
 
 A crossing whose person is not yet identified waits up to ``link_window_s``: when the
 identity arrives, the crossing is applied at its own time.
+
+Each record keeps the marks (check-ins and check-outs) it was built from. When a track's
+name turns out to have been wrong (the tracker handed its id to another person and a later
+answer named that person), :meth:`AttendanceBook.reattribute` moves the marks that track made
+under the old name since the doubt began (and within ``link_window_s``) to the right
+employee: both records are rebuilt from their marks and sent again, the old one ``voided``
+when nothing is left in it, and an ``AttendanceCorrected`` event says what moved.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from edge.config.identity import AttendanceConfig, ShiftConfig
-from edge.events import AttendanceMarked, AttendanceStatus
+from edge.events import AttendanceCorrected, AttendanceMarked, AttendanceStatus, Event
 from edge.telemetry import metrics
 
 TrackKey = tuple[str, int]
@@ -53,6 +60,15 @@ def work_date(shift: ShiftConfig, ts: datetime, tz: ZoneInfo) -> date:
     return best[1]
 
 
+@dataclass(frozen=True)
+class _Mark:
+    direction: str
+    ts: datetime
+    camera_id: str
+    tracker_id: int | None
+    confidence: float | None
+
+
 @dataclass
 class _Record:
     record_id: str
@@ -64,6 +80,7 @@ class _Record:
     grace_used: bool = False
     confidence: float | None = None
     tracker_id: int | None = None
+    marks: list[_Mark] = field(default_factory=list)
 
 
 @dataclass
@@ -123,11 +140,20 @@ class AttendanceBook:
                                           "entry", ts)
             return events
 
+    def marks(self) -> list[tuple[str, str, int | None, str, datetime]]:
+        """Every check-in and check-out the records hold now, as (employee, camera, track,
+        direction, time): what replays and tests compare with the truth."""
+        with self._lock:
+            return [(rec.employee_id, m.camera_id, m.tracker_id, m.direction, m.ts)
+                    for rec in self._records.values() for m in rec.marks]
+
     def restore(self, rows: list[dict[str, object]]) -> int:
         """Reload records stored before a restart (``attendance_records`` rows)."""
         with self._lock:
             for r in rows:
                 if not r.get("record_id") or not r.get("work_date"):
+                    continue
+                if r.get("voided"):
                     continue
                 rec = _Record(str(r["record_id"]), str(r["employee_id"]),
                               date.fromisoformat(str(r["work_date"])),
@@ -137,6 +163,11 @@ class AttendanceBook:
                 if rec.check_in is not None:
                     rec.arrival, rec.grace_used = self._arrival(rec.employee_id, rec.check_in,
                                                                 rec.day)
+                    rec.marks.append(_Mark("entry", rec.check_in, "", rec.tracker_id,
+                                           rec.confidence))
+                if rec.check_out is not None:
+                    rec.marks.append(_Mark("exit", rec.check_out, "", rec.tracker_id,
+                                           rec.confidence))
                 self._records[(rec.employee_id, rec.day)] = rec
             return len(rows)
 
@@ -150,43 +181,99 @@ class AttendanceBook:
             return "PRESENT", True
         return "LATE", False
 
+    def reattribute(self, camera_id: str, tracker_id: int, old_employee: str,
+                    new_employee: tuple[str, float], since: datetime, now: datetime,
+                    reason: str) -> list[Event]:
+        """Move the marks ``tracker_id`` made as ``old_employee`` since ``since`` (and within
+        ``link_window_s`` of ``now``) to ``new_employee``; see the module docstring."""
+        start = max(since, now - timedelta(seconds=self.cfg.link_window_s))
+        with self._lock:
+            moved: list[tuple[_Record, _Mark]] = []
+            for (emp, _day), rec in self._records.items():
+                if emp != old_employee:
+                    continue
+                moved += [(rec, m) for m in rec.marks
+                          if m.camera_id == camera_id and m.tracker_id == tracker_id
+                          and m.ts >= start]
+            if not moved:
+                return []
+            events: list[Event] = []
+            for rec in {id(r): r for r, _m in moved}.values():
+                rec.marks = [m for m in rec.marks if all(m is not x for _r, x in moved)]
+                events.append(self._rebuild(rec, camera_id, now))
+            to_record = None
+            for _rec, mark in sorted(moved, key=lambda rm: rm[1].ts):
+                marked = self._apply(camera_id, tracker_id, new_employee, mark.direction,
+                                     mark.ts)
+                events += marked
+                to_record = marked[-1].record_id if marked else to_record
+            metrics.ATTENDANCE_CORRECTIONS.labels(reason).inc()
+            events.append(AttendanceCorrected(
+                camera_id=camera_id, ts=now, tracker_id=tracker_id,
+                from_employee_id=old_employee, to_employee_id=new_employee[0],
+                marks_moved=len(moved), first_mark_time=min(m.ts for _r, m in moved),
+                from_record_id=moved[0][0].record_id, to_record_id=to_record, reason=reason))
+            return events
+
+    def _rebuild(self, rec: _Record, camera_id: str, now: datetime) -> AttendanceMarked:
+        """Recompute a record from its remaining marks; voided when none is left."""
+        marks = sorted(rec.marks, key=lambda m: m.ts)
+        rec.marks, rec.check_in, rec.check_out = [], None, None
+        for m in marks:
+            self._set(rec, m)
+        if rec.check_in is not None:
+            rec.arrival, rec.grace_used = self._arrival(rec.employee_id, rec.check_in, rec.day)
+        last = marks[-1] if marks else None
+        action = "check_out" if last is None or last.direction != "entry" else "check_in"
+        return self._event(rec, camera_id, now, action, voided=not marks)
+
+    @staticmethod
+    def _set(rec: _Record, mark: _Mark) -> bool:
+        """Apply one mark to a record; False when it changes nothing (already in)."""
+        if mark.direction == "entry":
+            if rec.check_in is not None and rec.check_out is None:
+                return False
+            if rec.check_in is None:
+                rec.check_in = mark.ts
+            rec.check_out = None  # back in after leaving: the day's record reopens
+        else:
+            rec.check_out = mark.ts
+        rec.marks.append(mark)
+        rec.confidence, rec.tracker_id = mark.confidence, mark.tracker_id
+        return True
+
+    def _event(self, rec: _Record, camera_id: str, ts: datetime, action: str,
+               voided: bool = False) -> AttendanceMarked:
+        shift = self.shift_of(rec.employee_id)
+        status = rec.arrival
+        if rec.check_out is not None:
+            _start, end = shift_bounds(shift, rec.day, self.tz)
+            if rec.check_out < end - timedelta(minutes=shift.early_exit_grace_min):
+                status = "EARLY_EXIT"
+        return AttendanceMarked(
+            camera_id=camera_id, ts=ts, record_id=rec.record_id, employee_id=rec.employee_id,
+            work_date=rec.day.isoformat(), action=action,  # type: ignore[arg-type]
+            check_in_time=rec.check_in, check_out_time=rec.check_out, status=status,
+            grace_period_used=rec.grace_used, aws_face_confidence=rec.confidence,
+            tracker_id=rec.tracker_id, voided=voided)
+
     def _apply(self, camera_id: str, tracker_id: int, employee: tuple[str, float],
                direction: str, ts: datetime) -> list[AttendanceMarked]:
         employee_id, confidence = employee
-        shift = self.shift_of(employee_id)
-        day = work_date(shift, ts, self.tz)
+        day = work_date(self.shift_of(employee_id), ts, self.tz)
         rec = self._records.get((employee_id, day))
-        if direction == "entry":
-            if rec is not None and rec.check_in is not None and rec.check_out is None:
-                return []  # already in: one open record per employee per day
-            if rec is None:
-                rec = self._records[(employee_id, day)] = _Record(
-                    str(uuid.uuid4()), employee_id, day)
-            if rec.check_in is None:
-                rec.check_in = ts
-                rec.arrival, rec.grace_used = self._arrival(employee_id, ts, day)
-            rec.check_out = None  # back in after leaving: the day's record reopens
-            action = "check_in"
-        else:
-            if rec is None:
-                rec = self._records[(employee_id, day)] = _Record(
-                    str(uuid.uuid4()), employee_id, day)
-            rec.check_out = ts
-            action = "check_out"
-        rec.confidence = confidence
-        rec.tracker_id = tracker_id
-        status = rec.arrival
-        if rec.check_out is not None:
-            _start, end = shift_bounds(shift, day, self.tz)
-            if rec.check_out < end - timedelta(minutes=shift.early_exit_grace_min):
-                status = "EARLY_EXIT"
-        metrics.ATTENDANCE_MARKS.labels(action, status).inc()
-        return [AttendanceMarked(
-            camera_id=camera_id, ts=ts, record_id=rec.record_id, employee_id=employee_id,
-            work_date=day.isoformat(), action=action,  # type: ignore[arg-type]
-            check_in_time=rec.check_in, check_out_time=rec.check_out, status=status,
-            grace_period_used=rec.grace_used, aws_face_confidence=confidence,
-            tracker_id=tracker_id)]
+        if rec is None:
+            rec = self._records[(employee_id, day)] = _Record(str(uuid.uuid4()), employee_id,
+                                                              day)
+        first_in = rec.check_in is None
+        if not self._set(rec, _Mark(direction, ts, camera_id, tracker_id, confidence)):
+            return []  # already in: one open record per employee per day
+        if direction == "entry" and first_in:
+            rec.arrival, rec.grace_used = self._arrival(employee_id, ts, day)
+        action = "check_in" if direction == "entry" else "check_out"
+        event = self._event(rec, camera_id, ts, action)
+        metrics.ATTENDANCE_MARKS.labels(action, event.status).inc()
+        return [event]
 
     def _prune(self, now: datetime) -> None:
         window = timedelta(seconds=self.cfg.link_window_s)

@@ -25,6 +25,7 @@ TABLES: dict[str, str] = {
     "identity_events": "timestamp", "plate_reads": "timestamp", "outbox": "ts",
     "employees": "created_at", "plate_lists": "created_at",
     "occupancy_resets": "timestamp", "occupancy_reset_requests": "requested_at",
+    "attendance_corrections": "timestamp",
 }
 """Tables that can be listed and exported, with the column ``--since`` filters on.
 (``face_embeddings`` is biometric data and is never exported.)"""

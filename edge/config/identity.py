@@ -43,6 +43,51 @@ class BreakerConfig(Strict):
     """How long it stays open before one trial call (half-open)."""
 
 
+class SwitchConfig(Strict):
+    """When a named track's identity is in doubt (``edge.identity.switches``): such a track
+    keeps its name at lower confidence and is asked again at its next clear face.
+
+    The defaults were chosen on the PETS replay (``scripts/eval_identity_policy.py``, the
+    only footage here with identities), so its figures in the README are not held out."""
+
+    enabled: bool = True
+    overlap_iou: float = Field(0.35, gt=0, le=1)
+    """Two person boxes overlapping this much (IoU) may swap ids: both are in doubt."""
+    clear_iou: float = Field(0.1, ge=0, le=1)
+    """Overlapping tracks are asked again only once their overlap falls below this."""
+    gap_frames: int = Field(5, ge=2, le=1000)
+    """A track missing this many frames and found again may be someone else."""
+    jump: float = Field(0.5, gt=0)
+    """Foot point moving more than this many box heights in one frame: a jump."""
+    size_ratio: float = Field(1.5, gt=1)
+    """Box height changing more than this factor in one frame: a jump."""
+    appearance: float | None = Field(0.6, gt=0, le=1)
+    """Bhattacharyya distance of the body's colour histogram from the track's average beyond
+    which the track is in doubt; ``None`` turns the colour check off."""
+    appearance_confirm: float = Field(0.3, gt=0, le=1)
+    """A gap or a jump puts a name in doubt only when the body's colour histogram also moved
+    this far (Bhattacharyya distance) from the track's average: on PETS, 99 % of a person's
+    frames stay within 0.38 of their average, while swapped ids mostly move beyond 0.3."""
+    confirm_frames: int = Field(5, ge=1, le=50)
+    """Clear frames whose colours are averaged to judge a gap, a jump or an overlap."""
+    swap_margin: float = Field(0.05, ge=0, le=1)
+    """After an overlap, a track whose colours are closer (Bhattacharyya distance) by this much
+    to how the other track looked before than to how it looked itself is in doubt."""
+    appearance_warmup: int = Field(3, ge=1, le=100)
+    """Frames of a track averaged before its colour is compared."""
+    max_reasks: int = Field(2, ge=0, le=100)
+    """Most extra backend calls per track for doubts (0: doubts only lower confidence)."""
+    doubt_confidence: float = Field(0.5, gt=0, le=1)
+    """A doubted name is served with its confidence multiplied by this."""
+
+    @model_validator(mode="after")
+    def _clear_below_overlap(self) -> SwitchConfig:
+        if self.clear_iou >= self.overlap_iou:
+            raise ValueError(f"clear_iou ({self.clear_iou}) must be below overlap_iou "
+                             f"({self.overlap_iou})")
+        return self
+
+
 class IdentityConfig(Strict):
     """Face identity: face gate, per-track cache policy, backend, workers."""
 
@@ -86,6 +131,8 @@ class IdentityConfig(Strict):
     rekognition: RekognitionConfig = Field(default_factory=RekognitionConfig)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     breaker: BreakerConfig = Field(default_factory=BreakerConfig)
+    switches: SwitchConfig = Field(default_factory=SwitchConfig)
+    """Re-asking named tracks whose id may have passed to another person."""
 
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")

@@ -229,7 +229,7 @@ class StorageConfig(Strict):
 RETENTION_DEFAULTS: dict[str, float] = {
     "occupancy_logs": 90, "system_metrics": 30, "line_crossings": 365, "identity_events": 90,
     "plate_reads": 90, "vehicle_logs": 365, "attendance_records": 730,
-    "occupancy_resets": 365, "occupancy_reset_requests": 30,
+    "occupancy_resets": 365, "occupancy_reset_requests": 30, "attendance_corrections": 730,
 }
 
 

@@ -5,6 +5,13 @@ at no cost (``source: cache``). Until then the track is asked about at most ever
 ``retry_interval_s`` and at most ``max_attempts`` times; ``no_match`` answers are remembered
 too. A name is confirmed only after ``confirmations`` answers agree on the same employee, so
 one bad frame cannot name a stranger. Entries are dropped when the track ends.
+
+A confirmed name can be put in doubt (:meth:`TrackIdentityCache.doubt`: the tracker may have
+handed the id to someone else). It is then served at ``doubt_confidence`` times its
+confidence and the track is asked again (at most ``max_reasks`` times per track); an answer
+naming the same employee lifts the doubt, ``confirmations`` answers naming another employee
+replace the name and leave a :class:`Correction` for the caller to re-attribute what was done
+under the old name since the doubt began.
 """
 
 from __future__ import annotations
@@ -29,6 +36,22 @@ class CachePolicy:
     max_attempts: int = 2
     confirmations: int = 1
     """Agreeing answers needed before a name counts (raise it for cheap local backends)."""
+    max_reasks: int = 0
+    """Backend calls per track allowed for doubted names (0: a doubt only lowers
+    confidence)."""
+    doubt_confidence: float = 0.5
+    """A doubted name is served with its confidence multiplied by this."""
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A doubted name replaced by another: what was done as ``old`` since ``since`` belongs
+    to ``new``."""
+
+    old: Identification
+    new: Identification
+    since: float
+    reason: str
 
 
 class Action(Enum):
@@ -48,6 +71,12 @@ class _Entry:
     expired: Identification | None = None  # last confirmed name, for outage fallback
     attempts: int = 0
     last_attempt: float = float("-inf")
+    doubt_since: float | None = None
+    doubt_reason: str = ""
+    reasks: int = 0
+    reask_pending: bool = False
+    reask_answers: list[Identification] = field(default_factory=list)
+    correction: Correction | None = None
 
 
 class TrackIdentityCache:
@@ -59,23 +88,43 @@ class TrackIdentityCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.reasks = 0
+        """Calls made for doubted names (part of ``misses``)."""
+        self.namesakes = 0
+        """Names put in doubt because another track of the camera got the same name."""
 
-    def decide(self, key: TrackKey, now: float) -> tuple[Action, Identification | None]:
-        """Whether to call the backend for this track; with the answer to show meanwhile."""
+    def decide(self, key: TrackKey, now: float, can_ask: bool = True,
+               ) -> tuple[Action, Identification | None]:
+        """Whether to call the backend for this track; with the answer to show meanwhile.
+
+        ``can_ask`` False (the face is not clear now, e.g. another person overlaps it) never
+        asks: the track waits without spending an attempt."""
         p = self.policy
         with self._lock:
             entry = self._entries.setdefault(key, _Entry())
             if entry.confirmed is not None and now - entry.confirmed_at < p.ttl_s:
+                if entry.doubt_since is None:
+                    self.hits += 1
+                    return Action.CACHED, _as_cached(entry.confirmed)
+                if (can_ask and entry.reasks < p.max_reasks
+                        and now - entry.last_attempt >= p.retry_interval_s):
+                    self.misses += 1
+                    self.reasks += 1
+                    entry.reasks += 1
+                    entry.reask_pending = True
+                    entry.last_attempt = now
+                    return Action.ASK, None
                 self.hits += 1
-                return Action.CACHED, _as_cached(entry.confirmed)
+                return Action.CACHED, self._doubted(entry.confirmed)
             if entry.confirmed is not None:  # expired: ask again from scratch
                 entry.expired = entry.confirmed
                 entry.confirmed, entry.answers, entry.attempts = None, [], 0
+                entry.doubt_since = None
             last = entry.answers[-1] if entry.answers else None
             if entry.attempts >= p.max_attempts:
                 self.hits += 1
                 return Action.GIVE_UP, _as_cached(last) if last else None
-            if now - entry.last_attempt < p.retry_interval_s:
+            if not can_ask or now - entry.last_attempt < p.retry_interval_s:
                 return Action.WAIT, _as_cached(last) if last else None
             self.misses += 1
             entry.attempts += 1
@@ -86,6 +135,8 @@ class TrackIdentityCache:
         """Store a backend answer; return what to report (named only once confirmed)."""
         with self._lock:
             entry = self._entries.setdefault(key, _Entry())
+            if entry.reask_pending:
+                return self._record_reask(key, entry, answer, now)
             entry.answers.append(answer)
             if not answer.matched:  # no_match and error both count as spent attempts
                 return answer
@@ -93,16 +144,88 @@ class TrackIdentityCache:
             top, count = votes.most_common(1)[0]
             if top == answer.employee_id and count >= self.policy.confirmations:
                 entry.confirmed, entry.confirmed_at = answer, now
+                if self.policy.max_reasks:
+                    self._doubt_namesakes(key, answer, now)
                 return answer
             return Identification(None, "Unknown", 0.0, answer.distance, "no_match")
+
+    def _doubt_namesakes(self, key: TrackKey, answer: Identification, now: float) -> None:
+        """One person cannot be two tracks of one camera: another track confirmed as the
+        same employee has the wrong name now (or this one has): doubt it."""
+        for other, entry in self._entries.items():
+            if (other != key and other[0] == key[0] and entry.confirmed is not None
+                    and entry.confirmed.employee_id == answer.employee_id
+                    and entry.doubt_since is None):
+                entry.doubt_since, entry.doubt_reason = now, "namesake"
+                entry.reask_answers = []
+                self.namesakes += 1
+
+    def _record_reask(self, key: TrackKey, entry: _Entry, answer: Identification, now: float
+                      ) -> Identification:
+        entry.reask_pending = False
+        old = entry.confirmed
+        if old is None or entry.doubt_since is None:  # expired or ended meanwhile
+            return answer
+        if not answer.matched:  # face turned away, or a stranger: the doubt stays
+            return self._doubted(old)
+        if answer.employee_id == old.employee_id:
+            entry.doubt_since, entry.reask_answers = None, []
+            entry.confirmed, entry.confirmed_at = answer, now
+            return answer
+        entry.reask_answers.append(answer)
+        votes = Counter(a.employee_id for a in entry.reask_answers)
+        if votes[answer.employee_id] < self.policy.confirmations:
+            return self._doubted(old)
+        entry.correction = Correction(old, answer, entry.doubt_since, entry.doubt_reason)
+        self._doubt_namesakes(key, answer, now)
+        entry.confirmed, entry.confirmed_at = answer, now
+        entry.answers = [answer]
+        entry.doubt_since, entry.reask_answers = None, []
+        return answer
+
+    def doubt(self, key: TrackKey, now: float, reason: str) -> bool:
+        """Put a track's confirmed name in doubt (see the module docstring); True when it
+        was confirmed and not already in doubt."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.confirmed is None or entry.doubt_since is not None:
+                return False
+            entry.doubt_since, entry.doubt_reason = now, reason
+            entry.reask_answers = []
+            return True
+
+    def in_doubt(self, key: TrackKey) -> bool:
+        """Whether the track's name is confirmed but in doubt."""
+        with self._lock:
+            entry = self._entries.get(key)
+            return entry is not None and entry.doubt_since is not None
+
+    def take_correction(self, key: TrackKey) -> Correction | None:
+        """The name change the last answer made, once (None when there was none)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            found, entry.correction = entry.correction, None
+            return found
 
     def refund(self, key: TrackKey) -> None:
         """Give back the attempt of an ASK that made no backend call (gate refused the crop,
         breaker open, budget spent, queue full); the retry interval still applies."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry.attempts > 0:
+            if entry is None:
+                return
+            if entry.reask_pending:
+                entry.reask_pending = False
+                entry.reasks = max(entry.reasks - 1, 0)
+            elif entry.attempts > 0:
                 entry.attempts -= 1
+
+    def _doubted(self, answer: Identification) -> Identification:
+        return Identification(answer.employee_id, answer.name,
+                              round(answer.confidence * self.policy.doubt_confidence, 2),
+                              answer.distance, "cache")
 
     def confirmed(self, key: TrackKey) -> Identification | None:
         """The confirmed identity of a track, if any (attendance reads this)."""

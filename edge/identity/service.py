@@ -6,6 +6,14 @@ try gets a head-crop job on a bounded queue (full: dropped and counted). Workers
 gate and the backend, guarded by the circuit breaker and call budgets for cloud backends, and
 emit ``IdentityResolved`` and ``AttendanceMarked`` events. Crossings of person tracks are
 handed to the attendance book on the inference thread (cheap, no I/O).
+
+Names follow the person, not the track id: a :class:`~edge.identity.switches.SwitchWatch`
+puts a named track's name in doubt when its box overlaps another person's, when it is lost
+and found again, when it jumps, or when its colours change. A doubted name is still served
+(confidence lowered, ``details.unconfirmed``) and the track is asked again at its next clear
+face; an answer naming someone else replaces the name, and the attendance marks made under
+the old name since the doubt are moved to the right employee with an
+``AttendanceCorrected`` event.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 import numpy as np
@@ -27,6 +35,7 @@ from edge.identity.cache import Action, CachePolicy, TrackIdentityCache
 from edge.identity.faces import FaceBox, GateResult, head_crop
 from edge.identity.guard import CallBudget, CircuitBreaker
 from edge.identity.rekognition import BackendUnavailable
+from edge.identity.switches import SwitchWatch
 from edge.pipeline.services import Ticket
 from edge.pipeline.stats import ServiceTally
 from edge.pipeline.step import PERSON_ID, FrameResult
@@ -60,6 +69,8 @@ class FaceAnswer:
     track_id: int
     answer: Identification
     ts: datetime
+    doubted: bool = False
+    """The name may have passed to this track from another person (asked again soon)."""
 
     def to_legacy(self) -> dict[str, Any]:
         """The seed's ``faces_recognized[]`` item."""
@@ -68,6 +79,8 @@ class FaceAnswer:
             details["employee_id"] = self.answer.employee_id
         if self.answer.distance is not None:
             details["distance"] = round(self.answer.distance, 4)
+        if self.doubted:
+            details["unconfirmed"] = True
         return {"track_id": self.track_id, "name": self.answer.name,
                 "confidence": self.answer.confidence, "source": self.answer.source,
                 "details": details}
@@ -123,7 +136,10 @@ class IdentityService:
         self.cameras = cameras or {}
         self.cache = TrackIdentityCache(CachePolicy(
             ttl_s=cfg.cache_ttl_s, retry_interval_s=cfg.retry_interval_s,
-            max_attempts=cfg.max_attempts, confirmations=cfg.confirmations))
+            max_attempts=cfg.max_attempts, confirmations=cfg.confirmations,
+            max_reasks=cfg.switches.max_reasks if cfg.switches.enabled else 0,
+            doubt_confidence=cfg.switches.doubt_confidence))
+        self.switches = SwitchWatch(cfg.switches)
         self.breaker = breaker or CircuitBreaker(cfg.breaker.failure_threshold,
                                                  cfg.breaker.reset_after_s)
         b = cfg.budget
@@ -166,16 +182,23 @@ class IdentityService:
         warning = None
         if dets.tracker_id is not None and dets.class_id is not None and len(dets):
             down = self.backend.cloud and self.breaker.refusing(time.monotonic())
-            for i, track in enumerate(dets.tracker_id):
-                if dets.class_id[i] != PERSON_ID or track < 0:  # < 0: not yet confirmed
-                    continue
-                key = (cam, int(track))
+            shift = np.array([*offset, *offset], dtype=np.float64)
+            people = np.flatnonzero((dets.class_id == PERSON_ID) & (dets.tracker_id >= 0))
+            view = self.switches.update(cam, [int(t) for t in dets.tracker_id[people]],
+                                        dets.xyxy[people] - shift, image, now)
+            for track, reason in view.suspects.items():
+                if self.cache.doubt((cam, track), view.since.get(track, now), reason):
+                    metrics.IDENTITY_DOUBTS.labels(reason).inc()
+            for i in people:
+                track = int(dets.tracker_id[i])
+                key = (cam, track)
                 self._last_seen[key] = now
                 seen = self._frames_seen[key] = self._frames_seen.get(key, 0) + 1
                 if seen < self.cfg.min_track_frames:
                     continue
                 self.eligible_tracks += int(seen == self.cfg.min_track_frames)
-                action, shown = self.cache.decide(key, now)
+                action, shown = self.cache.decide(key, now,
+                                                  can_ask=track not in view.overlapping)
                 hit = action is not Action.ASK
                 metrics.IDENTITY_CACHE.labels("hit" if hit else "miss").inc()
                 self.tally.add(cam, cache_hits=int(hit), cache_misses=int(not hit))
@@ -186,14 +209,15 @@ class IdentityService:
                         self.cache.refund(key)
                     shown = self._fallback(key) or shown
                 elif action is Action.ASK:
-                    crop, _ = head_crop(image, dets.xyxy[i] - np.array([*offset, *offset]))
+                    crop, _ = head_crop(image, dets.xyxy[i] - shift)
                     if crop.size:
-                        jobs.append(_Job(cam, int(track), crop.copy(), result.ts, Ticket(),
+                        jobs.append(_Job(cam, track, crop.copy(), result.ts, Ticket(),
                                          role.attendance_point))
                         continue
                     self.cache.refund(key)
                 if shown is not None:
-                    answers.append(FaceAnswer(int(track), shown, result.ts))
+                    answers.append(FaceAnswer(track, shown, result.ts,
+                                              self.cache.in_doubt(key)))
         self._forget_gone(cam, now)
         ticket = Ticket(answers, pending=len(jobs))
         ticket.warning = warning
@@ -237,6 +261,7 @@ class IdentityService:
         for k in stale:
             del self._last_seen[k]
             self._frames_seen.pop(k, None)
+        self.switches.forget(camera_id, [k[1] for k in stale])
         alive = {k for k in self._last_seen if k[0] == camera_id}
         self.cache.end_tracks(alive, camera_id)
 
@@ -284,6 +309,17 @@ class IdentityService:
             camera_id=job.camera_id, ts=job.ts, tracker_id=job.track_id,
             employee_id=answer.employee_id, name=answer.name, confidence=answer.confidence,
             source=answer.source, distance=answer.distance)]
+        correction = self.cache.take_correction(key)
+        if correction is not None:
+            metrics.IDENTITY_CORRECTIONS.inc()
+            log.info("camera %s track %d: %s is %s (name doubted: %s)", job.camera_id,
+                     job.track_id, correction.old.name, correction.new.name, correction.reason)
+            if self.attendance is not None and correction.old.employee_id and shown.employee_id:
+                events += self.attendance.reattribute(
+                    job.camera_id, job.track_id, correction.old.employee_id,
+                    (shown.employee_id, shown.confidence),
+                    datetime.fromtimestamp(correction.since, timezone.utc), job.ts,
+                    correction.reason)
         if shown.matched and self.attendance is not None and shown.employee_id:
             events += self.attendance.identity(job.camera_id, job.track_id, shown.employee_id,
                                                shown.confidence, job.ts, job.attendance_point)

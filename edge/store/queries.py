@@ -54,7 +54,8 @@ class StoreReader:
         return self.rows(
             "SELECT id, event_id, camera_id, employee_id, check_in_time, check_out_time, "
             "status, grace_period_used, aws_face_confidence, track_id FROM attendance_records "
-            "WHERE substr(check_in_time, 1, 10) = ? ORDER BY check_in_time", (day,))
+            "WHERE substr(check_in_time, 1, 10) = ? AND voided = 0 ORDER BY check_in_time",
+            (day,))
 
     def plate_lists(self) -> list[dict[str, Any]]:
         """The stored allow and deny lists: plate, list, note, created_at, by list and plate."""

@@ -43,8 +43,8 @@ class Reports:
                "a.check_out_time, a.grace_period_used, a.aws_face_confidence, a.camera_id, "
                "a.track_id, COALESCE(a.work_date, '') AS work_date "
                "FROM attendance_records a LEFT JOIN employees e USING (employee_id) "
-               "WHERE (a.work_date = ? OR (a.work_date IS NULL AND a.check_in_time >= ? "
-               "AND a.check_in_time < ?))")
+               "WHERE a.voided = 0 AND (a.work_date = ? OR (a.work_date IS NULL "
+               "AND a.check_in_time >= ? AND a.check_in_time < ?))")
         params: list[Any] = [day.isoformat(), start, end]
         if status:
             sql += " AND a.status = ?"

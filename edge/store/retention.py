@@ -31,6 +31,7 @@ TIME_COLUMN: dict[str, str] = {
     "attendance_records": "COALESCE(check_out_time, check_in_time, work_date)",
     "outbox": "created_at",
     "occupancy_resets": "timestamp", "occupancy_reset_requests": "requested_at",
+    "attendance_corrections": "timestamp",
 }
 """How old a row is, per table (ISO-8601 text compares in time order)."""
 

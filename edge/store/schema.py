@@ -10,6 +10,8 @@ v5 adds ``occupancy_resets`` (one row per camera reset, an event like the others
 ``occupancy_reset_requests`` (the CLI asks the running daemon for a reset: a row is
 ``pending`` until the daemon ``applied`` it, could not (``failed``, with the reason in
 ``outcome``), or it ``expired`` unanswered; ``camera_id`` NULL means every camera).
+v6 adds ``attendance_corrections`` (marks moved from a track's doubted name to the employee a
+later answer named) and ``attendance_records.voided`` (every mark of the record moved away).
 The schema version lives in ``PRAGMA user_version``; migrations are applied in order, one
 transaction each.
 """
@@ -245,7 +247,27 @@ CREATE TABLE occupancy_reset_requests (
 CREATE INDEX occupancy_reset_requests_state ON occupancy_reset_requests (state, id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+_V6 = """
+ALTER TABLE attendance_records ADD COLUMN voided INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE attendance_corrections (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    site TEXT NOT NULL,
+    camera_id TEXT NOT NULL,
+    track_id INTEGER NOT NULL,
+    from_employee_id TEXT NOT NULL,
+    to_employee_id TEXT NOT NULL,
+    marks_moved INTEGER NOT NULL CHECK (marks_moved >= 0),
+    first_mark_time TEXT,
+    from_record_id TEXT,
+    to_record_id TEXT,
+    reason TEXT NOT NULL,
+    timestamp TEXT NOT NULL
+);
+CREATE INDEX attendance_corrections_ts ON attendance_corrections (timestamp);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 """``MIGRATIONS[i]`` upgrades a database from version ``i`` to ``i + 1``."""
 
 

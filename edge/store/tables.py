@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from edge.events import (
+    AttendanceCorrected,
     AttendanceMarked,
     Crossing,
     Event,
@@ -72,15 +73,27 @@ def _attendance(conn: sqlite3.Connection, site: str, e: AttendanceMarked) -> Non
     conn.execute(
         "INSERT INTO attendance_records (event_id, site, camera_id, employee_id, check_in_time,"
         " check_out_time, status, grace_period_used, aws_face_confidence, track_id, record_id,"
-        " work_date, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        " work_date, updated_at, voided) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT (record_id) DO UPDATE SET check_in_time = excluded.check_in_time,"
         " check_out_time = excluded.check_out_time, status = excluded.status,"
         " grace_period_used = excluded.grace_period_used,"
         " aws_face_confidence = excluded.aws_face_confidence,"
-        " track_id = excluded.track_id, updated_at = excluded.updated_at",
+        " track_id = excluded.track_id, updated_at = excluded.updated_at,"
+        " voided = excluded.voided",
         (e.event_id, site, e.camera_id, e.employee_id, _iso(e.check_in_time),
          _iso(e.check_out_time), e.status, int(e.grace_period_used), e.aws_face_confidence,
-         e.tracker_id, e.record_id, e.work_date, _iso(e.ts)))
+         e.tracker_id, e.record_id, e.work_date, _iso(e.ts), int(e.voided)))
+
+
+def _attendance_correction(conn: sqlite3.Connection, site: str,
+                           e: AttendanceCorrected) -> None:
+    conn.execute(
+        "INSERT INTO attendance_corrections (event_id, site, camera_id, track_id,"
+        " from_employee_id, to_employee_id, marks_moved, first_mark_time, from_record_id,"
+        " to_record_id, reason, timestamp) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        (e.event_id, site, e.camera_id, e.tracker_id, e.from_employee_id, e.to_employee_id,
+         e.marks_moved, _iso(e.first_mark_time), e.from_record_id, e.to_record_id, e.reason,
+         _iso(e.ts)))
 
 
 def _plate_read(conn: sqlite3.Connection, site: str, e: PlateRead) -> None:
@@ -119,6 +132,7 @@ INSERTERS: dict[type[Event], Inserter] = {
     Crossing: _crossing,  # type: ignore[dict-item]
     IdentityResolved: _identity,  # type: ignore[dict-item]
     AttendanceMarked: _attendance,  # type: ignore[dict-item]
+    AttendanceCorrected: _attendance_correction,  # type: ignore[dict-item]
     PlateRead: _plate_read,  # type: ignore[dict-item]
     VehicleSeen: _vehicle,  # type: ignore[dict-item]
     OccupancyReset: _occupancy_reset,  # type: ignore[dict-item]

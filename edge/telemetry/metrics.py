@@ -95,6 +95,17 @@ IDENTITY_BUDGET_REFUSED = Counter("edge_identity_budget_refused_total",
                                   ["window"])
 ATTENDANCE_MARKS = Counter("edge_attendance_marks_total", "Attendance changes",
                            ["action", "status"])
+ATTENDANCE_CORRECTIONS = Counter(
+    "edge_attendance_corrections_total",
+    "Attendance marks moved to another employee after a track's name was corrected, by why "
+    "the name was doubted", ["reason"])
+IDENTITY_DOUBTS = Counter(
+    "edge_identity_doubts_total",
+    "Named person tracks whose name was put in doubt (the id may have passed to another "
+    "person), by reason", ["reason"])
+IDENTITY_CORRECTIONS = Counter(
+    "edge_identity_corrections_total",
+    "Doubted track names that a new answer replaced with another employee")
 
 # ANPR
 ANPR_READS = Counter("edge_anpr_reads_total", "OCR reads of plate crops", ["engine"])

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from edge.events import (
+    AttendanceCorrected,
     AttendanceMarked,
     Crossing,
     Event,
@@ -61,6 +62,9 @@ SAMPLES: list[Event] = [
     _vehicle(),
     OccupancyReset(camera_id="c", previous_occupancy=3, occupancy=0, site_occupancy=1,
                    source="cli", note="empty"),
+    AttendanceCorrected(camera_id="door", tracker_id=4, from_employee_id="E1",
+                        to_employee_id="E2", marks_moved=1, first_mark_time=T0,
+                        from_record_id="r-1", to_record_id="r-2", reason="overlap"),
 ]
 
 
