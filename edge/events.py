@@ -9,7 +9,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
+
+from edge.tables import Table
 
 
 def utcnow() -> datetime:
@@ -22,18 +24,38 @@ def new_event_id() -> str:
     return str(uuid.uuid4())
 
 
+EVENT_TYPES: dict[str, type[Event]] = {}
+"""Every event type by its ``kind``, filled as the classes are defined."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Event:
-    """Fields common to every event."""
+    """Fields common to every event.
+
+    A concrete event type declares, once, on its class: ``kind`` (its name in the outbox and
+    upstream topics), ``table`` (its SQLite table with time column and retention default:
+    :class:`edge.tables.Table`) and, by overriding ``priority``, its sync priority. Its row
+    writer is registered in ``edge.store.tables``.
+    """
+
+    kind: ClassVar[str] = ""
+    table: ClassVar[Table | None] = None
 
     camera_id: str
     ts: datetime = field(default_factory=utcnow)
     event_id: str = field(default_factory=new_event_id)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("kind"):
+            if cls.kind in EVENT_TYPES:
+                raise TypeError(f"event kind {cls.kind!r} declared twice")
+            EVENT_TYPES[cls.kind] = cls
+
     @property
     def type(self) -> str:
         """Event type name used in storage and upstream topics (``crossing``, ...)."""
-        return _TYPE_NAMES[type(self)]
+        return self.kind
 
     @property
     def priority(self) -> int:
@@ -52,6 +74,9 @@ class Event:
 class Crossing(Event):
     """A tracked object crossed a counting line."""
 
+    kind: ClassVar[str] = "crossing"
+    table: ClassVar[Table | None] = Table("line_crossings", "timestamp", 365)
+
     line_id: str
     tracker_id: int
     class_name: str
@@ -61,6 +86,9 @@ class Crossing(Event):
 @dataclass(frozen=True, kw_only=True)
 class OccupancyChanged(Event):
     """Occupancy snapshot of a camera, written on change and as a heartbeat."""
+
+    kind: ClassVar[str] = "occupancy"
+    table: ClassVar[Table | None] = Table("occupancy_logs", "timestamp", 90)
 
     current_occupancy: int
     entries_count: int
@@ -74,6 +102,9 @@ class OccupancyChanged(Event):
 @dataclass(frozen=True, kw_only=True)
 class FrameStats(Event):
     """Per-camera processing statistics over one metrics interval."""
+
+    kind: ClassVar[str] = "frame_stats"
+    table: ClassVar[Table | None] = Table("system_metrics", "timestamp", 30)
 
     frame_id: int
     processing_time_ms: float
@@ -93,6 +124,9 @@ class FrameStats(Event):
 class IdentityResolved(Event):
     """A backend answered for a person track (``source``: local, aws, no_match, error)."""
 
+    kind: ClassVar[str] = "identity"
+    table: ClassVar[Table | None] = Table("identity_events", "timestamp", 90)
+
     tracker_id: int
     employee_id: str | None
     name: str
@@ -110,6 +144,10 @@ class AttendanceMarked(Event):
 
     ``record_id`` is stable for the record: the store and upstream upsert by it.
     """
+
+    kind: ClassVar[str] = "attendance"
+    table: ClassVar[Table | None] = Table("attendance_records",
+                                       "COALESCE(check_out_time, check_in_time, work_date)", 730)
 
     record_id: str
     employee_id: str
@@ -141,6 +179,9 @@ class AttendanceCorrected(Event):
     when nothing is left in it); this event says what moved, from whom, to whom and why.
     """
 
+    kind: ClassVar[str] = "attendance_correction"
+    table: ClassVar[Table | None] = Table("attendance_corrections", "timestamp", 730)
+
     tracker_id: int
     from_employee_id: str
     to_employee_id: str
@@ -165,6 +206,9 @@ VehicleStatus = Literal["allowed", "denied", "unknown"]
 class PlateRead(Event):
     """One OCR reading of a vehicle's plate (before voting)."""
 
+    kind: ClassVar[str] = "plate_read"
+    table: ClassVar[Table | None] = Table("plate_reads", "timestamp", 90)
+
     vehicle_uid: str
     tracker_id: int
     plate_text: str
@@ -179,6 +223,9 @@ class VehicleSeen(Event):
 
     ``vehicle_uid`` is stable for the track: the store and upstream upsert by it.
     """
+
+    kind: ClassVar[str] = "vehicle"
+    table: ClassVar[Table | None] = Table("vehicle_logs", "COALESCE(exit_time, entry_time)", 365)
 
     vehicle_uid: str
     tracker_id: int
@@ -206,6 +253,9 @@ class OccupancyReset(Event):
     are the camera's and the site's after the reset.
     """
 
+    kind: ClassVar[str] = "occupancy_reset"
+    table: ClassVar[Table | None] = Table("occupancy_resets", "timestamp", 365)
+
     previous_occupancy: int
     occupancy: int
     site_occupancy: int
@@ -213,14 +263,28 @@ class OccupancyReset(Event):
     note: str = ""
 
 
-_TYPE_NAMES: dict[type, str] = {
-    Crossing: "crossing",
-    OccupancyChanged: "occupancy",
-    FrameStats: "frame_stats",
-    IdentityResolved: "identity",
-    AttendanceMarked: "attendance",
-    AttendanceCorrected: "attendance_correction",
-    PlateRead: "plate_read",
-    VehicleSeen: "vehicle",
-    OccupancyReset: "occupancy_reset",
-}
+ZoneEventKind = Literal["dwell", "restricted_entry"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZoneEvent(Event):
+    """A tracked object in a polygon zone: inside longer than the zone's ``dwell_s``
+    (``dwell``), or entering a restricted zone (``restricted_entry``); once per visit each."""
+
+    kind: ClassVar[str] = "zone"
+    table: ClassVar[Table | None] = Table("zone_events", "timestamp", 365)
+
+    zone_id: str
+    tracker_id: int
+    class_name: str
+    event: ZoneEventKind
+    entered_at: datetime
+    """When this visit began."""
+    dwell_s: float
+    """Seconds inside when the event was raised."""
+
+    @property
+    def priority(self) -> int:
+        """A restricted-area entry is a safety matter: sent first, never dropped."""
+        return 5 if self.event == "restricted_entry" else 0
+

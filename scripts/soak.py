@@ -39,7 +39,7 @@ def sample(app: App, proc: psutil.Process, t0: float) -> dict[str, float]:
         "threads": proc.num_threads(),
         "frames": app.loop.frames_processed if app.loop else 0,
         "tracker_tracks": sum(len(p.tracker.tracks) for p in pipes.values()),
-        "line_histories": sum(c.tracked_ids() for p in pipes.values()
+        "line_histories": sum(c.counter.tracked_ids() for p in pipes.values()
                               for c in p.counters),
     }
 

@@ -24,6 +24,8 @@ from edge.config.motion import MotionConfig
 from edge.config.occupancy import OccupancyConfig
 from edge.config.sync import SyncConfig
 from edge.config.ui import UiConfig
+from edge.config.zones import ZoneConfig
+from edge.tables import retention_defaults
 
 __all__ = ["CANONICAL_CLASSES", "VEHICLE_CLASSES", "AnprConfig", "AttendanceConfig",
            "IdentityConfig", "Point", "Strict", "SyncConfig", "UiConfig"]
@@ -151,6 +153,8 @@ class CameraConfig(Strict):
     motion: MotionConfig = Field(default_factory=MotionConfig)
     """Detect only while the picture moves (off by default; ``edge.capture.motion``)."""
     lines: list[LineConfig] = Field(default_factory=list)
+    zones: list[ZoneConfig] = Field(default_factory=list)
+    """Polygon zones: who is inside, dwell and restricted-area events (``edge.analytics.zones``)."""
 
     @field_validator("roi")
     @classmethod
@@ -163,6 +167,12 @@ class CameraConfig(Strict):
     @classmethod
     def _unique_lines(cls, v: list[LineConfig]) -> list[LineConfig]:
         reject_duplicates("line", [line.id for line in v])
+        return v
+
+    @field_validator("zones")
+    @classmethod
+    def _unique_zones(cls, v: list[ZoneConfig]) -> list[ZoneConfig]:
+        reject_duplicates("zone", [zone.id for zone in v])
         return v
 
 
@@ -226,11 +236,8 @@ class StorageConfig(Strict):
         return v
 
 
-RETENTION_DEFAULTS: dict[str, float] = {
-    "occupancy_logs": 90, "system_metrics": 30, "line_crossings": 365, "identity_events": 90,
-    "plate_reads": 90, "vehicle_logs": 365, "attendance_records": 730,
-    "occupancy_resets": 365, "occupancy_reset_requests": 30, "attendance_corrections": 730,
-}
+RETENTION_DEFAULTS: dict[str, float] = retention_defaults()
+"""Days to keep per table, as each table declares (``edge.tables``)."""
 
 
 class VirtualCameraConfig(Strict):

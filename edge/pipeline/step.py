@@ -1,4 +1,4 @@
-"""The per-camera step: tracker -> line counters -> occupancy -> typed events.
+"""The per-camera step: tracker -> rules (lines, zones, ...) -> occupancy -> typed events.
 
 Live cameras and the HTTP shim's virtual cameras share this code: it takes one frame's
 canonical detections and returns a :class:`FrameResult` holding the tracked detections, the
@@ -16,9 +16,10 @@ import numpy as np
 import supervision as sv
 from trackers import ByteTrackTracker
 
-from edge.analytics.lines import LineCounter, LineCrossing, Occupancy
+from edge.analytics.lines import LineCrossing, LineRule, Occupancy
+from edge.analytics.rules import Rule, RuleEnv, build_rules
 from edge.config.models import CANONICAL_CLASSES, CameraConfig, LineConfig, TrackingConfig
-from edge.events import Crossing, Event, OccupancyChanged
+from edge.events import Event, OccupancyChanged
 from edge.telemetry import metrics
 
 PERSON_ID = CANONICAL_CLASSES.index("person")
@@ -119,24 +120,35 @@ class CameraPipeline:
             minimum_iou_threshold=tracking.minimum_iou_threshold,
             high_conf_det_threshold=tracking.high_conf_threshold,
         )
-        # The tracker keeps a lost id for lost_track_buffer * frame_rate / 30 frames; the line
-        # zones remember a track's side just as long.
-        self._memory = max(1, int(tracking.lost_track_buffer * frame_rate / 30.0)) + 1
-        self.counters: list[LineCounter] = []
+        # The tracker keeps a lost id for lost_track_buffer * frame_rate / 30 frames; rules
+        # remember a track just as long.
+        self._env = RuleEnv(memory_frames=max(
+            1, int(tracking.lost_track_buffer * frame_rate / 30.0)) + 1)
+        self.camera = camera
+        self.rules: list[Rule] = []
         self._occupancy_lines: set[str] = set()
-        self.set_lines(camera.lines)
+        self.apply_camera(camera)
         self.occupancy = Occupancy()
         self.heartbeat_s = heartbeat_s
         self._last_occupancy_log = 0.0
         self._last_counts: tuple[int, int, int] | None = None
         self.last_result: FrameResult | None = None
 
+    def apply_camera(self, camera: CameraConfig) -> None:
+        """Use this camera's rules from now on (lines, zones, ...); unchanged rules keep
+        their counts and track state."""
+        self.camera = camera
+        self.rules = build_rules(camera, self._env, keep=self.rules)
+        self._occupancy_lines = {ln.id for ln in camera.lines if ln.counts_occupancy}
+
     def set_lines(self, lines: list[LineConfig]) -> None:
-        """Use these lines from now on; unchanged lines keep their counts and track state."""
-        kept = {c.config.id: c for c in self.counters}
-        self.counters = [kept[ln.id] if ln.id in kept and kept[ln.id].config == ln
-                         else LineCounter(ln, memory_frames=self._memory) for ln in lines]
-        self._occupancy_lines = {ln.id for ln in lines if ln.counts_occupancy}
+        """Use these lines from now on (other rules unchanged)."""
+        self.apply_camera(self.camera.model_copy(update={"lines": lines}))
+
+    @property
+    def counters(self) -> list[LineRule]:
+        """The camera's counting lines."""
+        return [r for r in self.rules if isinstance(r, LineRule)]
 
     def process(self, seq: int, ts: datetime, detections: sv.Detections) -> FrameResult:
         """Track, count and emit events for one frame's canonical detections."""
@@ -146,14 +158,12 @@ class CameraPipeline:
                                              overlap_metric=sv.OverlapMetric.IOS)
         tracked = self.tracker.update(detections)
         crossings: list[LineCrossing] = []
-        for counter in self.counters:
-            crossings.extend(counter.update(tracked))
         events: list[Event] = []
+        for r in self.rules:
+            out = r.update(self.camera_id, ts, tracked)
+            crossings += out.crossings
+            events += out.events
         for c in crossings:
-            events.append(Crossing(camera_id=self.camera_id, ts=ts, line_id=c.line_id,
-                                   tracker_id=c.tracker_id, class_name=c.class_name,
-                                   direction=c.direction))  # type: ignore[arg-type]
-            metrics.CROSSINGS.labels(self.camera_id, c.line_id, c.direction).inc()
             if c.line_id in self._occupancy_lines and c.class_name == "person":
                 if self.occupancy.apply(c.direction):
                     metrics.OCCUPANCY_CLAMPED.labels(self.camera_id).inc()
@@ -191,4 +201,4 @@ class CameraPipeline:
 
     def line_counts(self) -> dict[str, tuple[int, int]]:
         """(entries, exits) per line id."""
-        return {c.config.id: (c.entries, c.exits) for c in self.counters}
+        return {r.config.id: (r.counter.entries, r.counter.exits) for r in self.counters}

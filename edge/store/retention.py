@@ -18,21 +18,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from edge.store.direct import WriteRunner
+from edge.tables import all_tables
 from edge.telemetry import metrics
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-TIME_COLUMN: dict[str, str] = {
-    "occupancy_logs": "timestamp", "system_metrics": "timestamp",
-    "line_crossings": "timestamp", "identity_events": "timestamp", "plate_reads": "timestamp",
-    "vehicle_logs": "COALESCE(exit_time, entry_time)",
-    "attendance_records": "COALESCE(check_out_time, check_in_time, work_date)",
-    "outbox": "created_at",
-    "occupancy_resets": "timestamp", "occupancy_reset_requests": "requested_at",
-    "attendance_corrections": "timestamp",
-}
+TIME_COLUMN: dict[str, str] = {name: t.time_column for name, t in all_tables().items()}
 """How old a row is, per table (ISO-8601 text compares in time order)."""
 
 

@@ -12,6 +12,7 @@ v5 adds ``occupancy_resets`` (one row per camera reset, an event like the others
 ``outcome``), or it ``expired`` unanswered; ``camera_id`` NULL means every camera).
 v6 adds ``attendance_corrections`` (marks moved from a track's doubted name to the employee a
 later answer named) and ``attendance_records.voided`` (every mark of the record moved away).
+v7 adds ``zone_events`` (dwell and restricted-entry events of polygon zones).
 The schema version lives in ``PRAGMA user_version``; migrations are applied in order, one
 transaction each.
 """
@@ -267,7 +268,25 @@ CREATE TABLE attendance_corrections (
 CREATE INDEX attendance_corrections_ts ON attendance_corrections (timestamp);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+_V7 = """
+CREATE TABLE zone_events (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    site TEXT NOT NULL,
+    camera_id TEXT NOT NULL,
+    zone_id TEXT NOT NULL,
+    track_id INTEGER NOT NULL,
+    class_name TEXT NOT NULL,
+    event TEXT NOT NULL CHECK (event IN ('dwell', 'restricted_entry')),
+    entered_at TEXT NOT NULL,
+    dwell_s REAL NOT NULL CHECK (dwell_s >= 0),
+    timestamp TEXT NOT NULL
+);
+CREATE INDEX zone_events_ts ON zone_events (timestamp);
+CREATE INDEX zone_events_zone ON zone_events (camera_id, zone_id, timestamp);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 """``MIGRATIONS[i]`` upgrades a database from version ``i`` to ``i + 1``."""
 
 

@@ -23,6 +23,7 @@ from edge.events import (
     OccupancyReset,
     PlateRead,
     VehicleSeen,
+    ZoneEvent,
 )
 
 Inserter = Callable[[sqlite3.Connection, str, Event], None]
@@ -126,6 +127,14 @@ def _occupancy_reset(conn: sqlite3.Connection, site: str, e: OccupancyReset) -> 
          e.source, e.note, _iso(e.ts)))
 
 
+def _zone(conn: sqlite3.Connection, site: str, e: ZoneEvent) -> None:
+    conn.execute(
+        "INSERT INTO zone_events (event_id, site, camera_id, zone_id, track_id, class_name,"
+        " event, entered_at, dwell_s, timestamp) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (e.event_id, site, e.camera_id, e.zone_id, e.tracker_id, e.class_name, e.event,
+         _iso(e.entered_at), e.dwell_s, _iso(e.ts)))
+
+
 INSERTERS: dict[type[Event], Inserter] = {
     OccupancyChanged: _occupancy,  # type: ignore[dict-item]
     FrameStats: _frame_stats,  # type: ignore[dict-item]
@@ -136,6 +145,7 @@ INSERTERS: dict[type[Event], Inserter] = {
     PlateRead: _plate_read,  # type: ignore[dict-item]
     VehicleSeen: _vehicle,  # type: ignore[dict-item]
     OccupancyReset: _occupancy_reset,  # type: ignore[dict-item]
+    ZoneEvent: _zone,  # type: ignore[dict-item]
 }
 """One row writer per event type; ``insert`` refuses types missing here."""
 

@@ -95,6 +95,10 @@ IDENTITY_BUDGET_REFUSED = Counter("edge_identity_budget_refused_total",
                                   ["window"])
 ATTENDANCE_MARKS = Counter("edge_attendance_marks_total", "Attendance changes",
                            ["action", "status"])
+ZONE_INSIDE = Gauge("edge_zone_inside", "Tracked objects inside a polygon zone now",
+                    ["camera", "zone"])
+ZONE_EVENTS = Counter("edge_zone_events_total", "Zone events (dwell, restricted_entry)",
+                      ["camera", "zone", "event"])
 ATTENDANCE_CORRECTIONS = Counter(
     "edge_attendance_corrections_total",
     "Attendance marks moved to another employee after a track's name was corrected, by why "

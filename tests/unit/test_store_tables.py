@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from edge.events import (
+    EVENT_TYPES,
     AttendanceCorrected,
     AttendanceMarked,
     Crossing,
@@ -69,7 +70,8 @@ SAMPLES: list[Event] = [
 
 
 def test_every_event_type_has_a_table() -> None:
-    assert {type(e) for e in SAMPLES} == set(INSERTERS)
+    assert {type(e) for e in SAMPLES} == set(INSERTERS) == set(EVENT_TYPES.values())
+    assert all(cls.table is not None for cls in EVENT_TYPES.values())
 
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda e: e.type)
