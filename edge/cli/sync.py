@@ -17,7 +17,7 @@ ConfigOpt = typer.Option(Path("config/cameras.yaml"), "--config", "-c",
 
 def _outbox(config: Path):  # type: ignore[no-untyped-def]
     from edge.store.direct import direct_writer
-    from edge.sync.outbox import Outbox
+    from edge.store.outbox import Outbox
 
     try:
         settings = load_settings(config)

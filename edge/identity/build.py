@@ -160,19 +160,13 @@ def build_identity_service(settings: Settings, emit: Callable[[Sequence[Event]],
 
 def calls_so_far(reader: StoreReader, now: datetime) -> tuple[int, int]:
     """Cloud calls recorded in ``system_metrics`` today and this month (UTC)."""
-    day = now.strftime("%Y-%m-%d")
-    rows = reader.rows(
-        "SELECT COALESCE(SUM(CASE WHEN timestamp >= ? THEN aws_calls END), 0) AS day,"
-        " COALESCE(SUM(aws_calls), 0) AS month FROM system_metrics WHERE timestamp >= ?",
-        (day, now.strftime("%Y-%m-01")))
-    return (int(rows[0]["day"]), int(rows[0]["month"])) if rows else (0, 0)
+    return reader.cloud_calls(now.strftime("%Y-%m-%d"), now.strftime("%Y-%m-01"))
 
 
 def recent_attendance(reader: StoreReader, today: date) -> list[dict[str, object]]:
     """Attendance rows of yesterday and today (night shifts span midnight)."""
     try:
-        return reader.rows("SELECT * FROM attendance_records WHERE work_date >= ?",
-                           ((today - timedelta(days=1)).isoformat(),))
+        return reader.attendance_since((today - timedelta(days=1)).isoformat())
     except Exception as exc:  # a fresh database has no rows yet
         log.info("no attendance to restore: %s", exc)
         return []

@@ -16,6 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from edge.store.direct import WriteRunner, direct_writer
+from edge.store.employees import (
+    delete_employee,
+    embedding_rows,
+    embeddings_version,
+    employee_rows,
+    put_employee,
+)
 from edge.store.queries import StoreReader
 
 
@@ -58,16 +65,7 @@ class Gallery:
         now = datetime.now(timezone.utc).isoformat()
 
         def write(conn: sqlite3.Connection) -> int:
-            conn.execute(
-                "INSERT INTO employees (employee_id, name, employee_group, created_at) "
-                "VALUES (?,?,?,?) ON CONFLICT(employee_id) DO UPDATE SET name=excluded.name, "
-                "employee_group=excluded.employee_group", (employee_id, name, group, now))
-            for emb in embeddings:
-                conn.execute("INSERT INTO face_embeddings (employee_id, embedding, source, "
-                             "created_at) VALUES (?,?,?,?)",
-                             (employee_id, np.asarray(emb, np.float32).tobytes(), source, now))
-            return int(conn.execute("SELECT COUNT(*) FROM face_embeddings WHERE employee_id=?",
-                                    (employee_id,)).fetchone()[0])
+            return put_employee(conn, employee_id, name, group, embeddings, source, now)
 
         return self.run_write(write)
 
@@ -75,18 +73,13 @@ class Gallery:
         """Delete an employee and every embedding of theirs; False if unknown."""
 
         def write(conn: sqlite3.Connection) -> bool:
-            conn.execute("DELETE FROM face_embeddings WHERE employee_id=?", (employee_id,))
-            return conn.execute("DELETE FROM employees WHERE employee_id=?",
-                                (employee_id,)).rowcount > 0
+            return delete_employee(conn, employee_id)
 
         return self.run_write(write)
 
     def employees(self) -> list[Employee]:
         """Everyone enrolled, by id."""
-        rows = self._reader.rows(
-            "SELECT e.employee_id, e.name, e.employee_group AS grp, e.created_at, "
-            "COUNT(f.id) AS faces FROM employees e LEFT JOIN face_embeddings f "
-            "USING (employee_id) GROUP BY e.employee_id ORDER BY e.employee_id")
+        rows = employee_rows(self._reader)
         return [Employee(r["employee_id"], r["name"], r["grp"], r["faces"], r["created_at"])
                 for r in rows]
 
@@ -101,14 +94,10 @@ class Gallery:
             return Match(self._ids[i], self._names[self._ids[i]], float(dist[i]))
 
     def _refresh(self) -> None:
-        rows = self._reader.rows("SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS last "
-                                 "FROM face_embeddings")
-        version = hash((rows[0]["n"], rows[0]["last"])) if rows else 0
+        version = embeddings_version(self._reader)
         if version == self._version:
             return
-        data = self._reader.rows("SELECT f.employee_id, e.name, f.embedding FROM "
-                                 "face_embeddings f JOIN employees e USING (employee_id) "
-                                 "ORDER BY f.id")
+        data = embedding_rows(self._reader)
         with self._lock:
             self._ids = [r["employee_id"] for r in data]
             self._names = {r["employee_id"]: r["name"] for r in data}

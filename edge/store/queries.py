@@ -87,3 +87,17 @@ class StoreReader:
             "SELECT camera_id, previous_occupancy, occupancy, site_occupancy, source, note,"
             " timestamp FROM occupancy_resets ORDER BY timestamp DESC, id DESC LIMIT ?",
             (limit,))
+
+    def cloud_calls(self, day: str, month: str) -> tuple[int, int]:
+        """Cloud calls recorded in ``system_metrics`` since ``day`` and since ``month`` (ISO
+        prefixes such as ``2026-12-02`` and ``2026-12-01``)."""
+        rows = self.rows(
+            "SELECT COALESCE(SUM(CASE WHEN timestamp >= ? THEN aws_calls END), 0) AS day,"
+            " COALESCE(SUM(aws_calls), 0) AS month FROM system_metrics WHERE timestamp >= ?",
+            (day, month))
+        return (int(rows[0]["day"]), int(rows[0]["month"])) if rows else (0, 0)
+
+    def attendance_since(self, work_date: str) -> list[dict[str, Any]]:
+        """Every attendance record of ``work_date`` (ISO date) and later, voided ones too."""
+        return self.rows("SELECT * FROM attendance_records WHERE work_date >= ?", (work_date,))
+

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from edge.config.sync import HttpSinkConfig, MqttSinkConfig
-from edge.sync.outbox import OutboxRow
+from edge.store.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
 

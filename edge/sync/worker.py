@@ -24,7 +24,7 @@ from pathlib import Path
 
 from edge.config.sync import SyncConfig
 from edge.store.direct import WriteRunner
-from edge.sync.outbox import Outbox
+from edge.store.outbox import Outbox
 from edge.sync.sinks import HttpSink, MqttSink, Sink, SinkUnavailable
 from edge.telemetry import metrics
 

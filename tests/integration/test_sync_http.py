@@ -12,8 +12,8 @@ import pytest
 
 from edge.config.sync import HttpSinkConfig
 from edge.events import Crossing
+from edge.store.outbox import Outbox
 from edge.store.writer import StoreWriter
-from edge.sync.outbox import Outbox
 from edge.sync.sinks import HttpSink, SinkUnavailable
 
 

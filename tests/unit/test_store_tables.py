@@ -21,6 +21,7 @@ from edge.events import (
     OccupancyReset,
     PlateRead,
     VehicleSeen,
+    ZoneEvent,
 )
 from edge.store.schema import connect, migrate
 from edge.store.tables import INSERTERS, insert
@@ -66,6 +67,8 @@ SAMPLES: list[Event] = [
     AttendanceCorrected(camera_id="door", tracker_id=4, from_employee_id="E1",
                         to_employee_id="E2", marks_moved=1, first_mark_time=T0,
                         from_record_id="r-1", to_record_id="r-2", reason="overlap"),
+    ZoneEvent(camera_id="c", zone_id="press", tracker_id=3, class_name="person",
+              event="dwell", entered_at=T0, dwell_s=12.5),
 ]
 
 

@@ -12,8 +12,8 @@ import pytest
 from edge.config.sync import SyncConfig
 from edge.events import AttendanceMarked, Crossing, VehicleSeen
 from edge.store.direct import direct_writer
+from edge.store.outbox import Outbox
 from edge.store.writer import StoreWriter
-from edge.sync.outbox import Outbox
 from edge.sync.sinks import PublishResult, SinkUnavailable
 from edge.sync.worker import Backoff, SinkWorker
 

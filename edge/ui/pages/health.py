@@ -26,7 +26,7 @@ def sync_state(ctx: ConsoleContext) -> list[dict[str, Any]]:
     settings = ctx.settings()
     if not settings.sync.enabled:
         return []
-    from edge.sync.outbox import Outbox
+    from edge.store.outbox import Outbox
 
     return [s for s in Outbox(settings.storage.path, ctx.run_write).status() if "sink" in s]
 
