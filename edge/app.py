@@ -1,10 +1,13 @@
 """Composition root: builds every room from the settings, starts and stops them in order.
 
-Start order: store writer -> sync workers -> HTTP API (answers "pipeline not initialised"
-until the models are up) -> operator console (its own listener; edge.ui) -> detectors
-(loaded and warmed up) -> track services (identity, ANPR workers) -> cameras and their
-supervisor -> metrics exporter -> inference loop -> control poller (CLI reset requests,
-reset schedule, live plate lists). Stop order is the reverse, so the writer is flushed last.
+:meth:`App.start` runs the steps of :meth:`App._steps` in order: store writer -> retention
+job -> sync workers -> HTTP API (answers "pipeline not initialised" until the models are
+up) -> operator console (its own listener; edge.ui) -> detectors (loaded and warmed up) ->
+track services (identity, ANPR workers) -> single-frame processor (the API's path) ->
+cameras and their supervisor (edge.pipeline.cameras) -> metrics exporter -> inference loop
+-> control poller (CLI reset requests, reset schedule, live plate lists) -> systemd
+readiness and watchdog. :meth:`App.stop` runs the same table's stop steps in reverse, so
+the writer is flushed last.
 """
 
 from __future__ import annotations
@@ -14,16 +17,14 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from edge.api.app import ApiServices, create_app
 from edge.api.server import ApiServer
 from edge.capture.camera import CameraCapture
-from edge.capture.supervisor import CaptureSupervisor
 from edge.config.models import CameraConfig, Settings
 from edge.detect.detector import Detector
 from edge.events import Event, OccupancyReset
@@ -31,13 +32,14 @@ from edge.identity.enroll import EnrollResult, enroll_employee
 from edge.identity.faces import FaceEngine, GateConfig
 from edge.identity.gallery import Gallery
 from edge.pipeline.blindspot import BlindSpotTracker
+from edge.pipeline.cameras import CameraSet, RunOptions
 from edge.pipeline.control import ControlPoller
 from edge.pipeline.loop import InferenceLoop, ModelRoute
 from edge.pipeline.reset import reset_on_loop
 from edge.pipeline.services import TrackService
 from edge.pipeline.single import SingleFrameProcessor
 from edge.pipeline.stats import CameraStats, ProcessSampler, ServiceTally
-from edge.pipeline.step import CameraPipeline, FrameResult, SiteOccupancy
+from edge.pipeline.step import FrameResult, SiteOccupancy
 from edge.store.queries import StoreReader
 from edge.store.retention import RetentionJob, retention_days
 from edge.store.writer import StoreWriter
@@ -55,19 +57,15 @@ STALL_S = 30.0
 STATUS_EVERY_S = 10.0
 """How often STATUS= is refreshed when the unit has no WatchdogSec."""
 
+__all__ = ["App", "RunOptions"]
 
-@dataclass
-class RunOptions:
-    """How to run, beyond the settings (benchmarks, evaluation, tests)."""
 
-    pace: bool = True
-    """Play file sources at their native fps (False: as fast as they decode)."""
-    lockstep: bool = False
-    """Hand every frame of a file to inference (evaluation; never for live cameras)."""
-    max_frames: int | None = None
-    """Stop each camera after this many frames."""
-    loop_files: bool | None = None
-    """Override the cameras' ``loop`` setting."""
+class Step(NamedTuple):
+    """One line of the composition root's table: a named start and, if any, its undoing."""
+
+    name: str
+    start: Callable[[], None]
+    stop: Callable[[], None] | None = None
 
 
 class App:
@@ -88,8 +86,11 @@ class App:
             settings.storage.path, settings.site.id, batch_max=settings.storage.batch_max,
             flush_interval_ms=settings.storage.flush_interval_ms,
             queue_max=settings.storage.queue_max)
-        self.cameras: dict[str, CameraCapture] = {}
-        self.stats: dict[str, CameraStats] = {}
+        self.camera_set = CameraSet(
+            self.options, settings.tracking, self.site,
+            metrics_interval_s=settings.storage.metrics_interval_s,
+            heartbeat_s=settings.storage.occupancy_heartbeat_s, sampler=self.sampler,
+            tally=self.tally)
         self.routes: list[ModelRoute] = []
         self.services: list[TrackService] = []
         self.sync: Any = None
@@ -109,35 +110,89 @@ class App:
         self.gallery = Gallery(settings.storage.path, run_write=self.writer.call)
         self._face_engine: FaceEngine | None = None
         self.metrics_port: int | None = None
-        self.supervisor: CaptureSupervisor | None = None
         self.console: ApiServer | None = None
         self.live = LiveView(self._camera_config, fps=settings.ui.live_fps,
                              width=settings.ui.live_width, quality=settings.ui.jpeg_quality)
         self._fps_mark = (time.monotonic(), 0, 0.0)
         self.control: ControlPoller | None = None
         self.started_at = 0.0
+        self._stop_began = 0.0
+
+    @property
+    def cameras(self) -> dict[str, CameraCapture]:
+        """Capture objects by camera id (owned by :attr:`camera_set`; a reload changes the
+        dict in place)."""
+        return self.camera_set.captures
+
+    @property
+    def stats(self) -> dict[str, CameraStats]:
+        """Per-camera processing statistics by camera id (owned by :attr:`camera_set`)."""
+        return self.camera_set.stats
+
+    def _steps(self) -> list[Step]:
+        """The daemon's parts in start order, each with how it stops (in reverse)."""
+        return [
+            Step("store writer", self.writer.start, self._stop_writer),
+            Step("retention job", self._start_retention,
+                 lambda: self.retention.stop() if self.retention else None),
+            Step("sync", self._start_sync,
+                 # unsent rows wait in the outbox for the next start
+                 lambda: self.sync.stop(timeout=1.0) if self.sync else None),
+            Step("HTTP API", self._start_api, lambda: self.api.stop() if self.api else None),
+            Step("console", self._start_console,
+                 lambda: self.console.stop() if self.console else None),
+            Step("detectors", self._start_detectors),
+            Step("track services", self._start_services, self._stop_services),
+            Step("single-frame processor", self._start_single_frame),
+            Step("cameras", self._start_cameras, self._stop_cameras),
+            Step("metrics exporter", self._start_metrics),
+            Step("inference loop", self._start_loop,
+                 lambda: self.loop.stop(timeout=3.0) if self.loop else None),
+            Step("control poller", self._start_control,
+                 lambda: self.control.stop() if self.control else None),
+            Step("systemd watchdog", self._start_watchdog,
+                 lambda: self.watchdog.stop() if self.watchdog else None),
+        ]
 
     def start(self) -> None:
         """Bring everything up; raises if the store or a model cannot be loaded."""
-        s = self.settings
         self.started_at = time.monotonic()
-        self.writer.start()
+        for step in self._steps():
+            t0 = time.monotonic()
+            step.start()
+            log.debug("started %s in %.2fs", step.name, time.monotonic() - t0)
+
+    def _start_retention(self) -> None:
+        s = self.settings
         self.retention = RetentionJob(self.writer.call, retention_days(
             s.storage.retention_days, s.sync.enabled, s.sync.max_backlog_age_days))
         self.retention.start()
+
+    def _start_sync(self) -> None:
+        s = self.settings
         if s.sync.enabled:
             from edge.sync.worker import SyncService
 
             self.sync = SyncService(s.sync, s.site.id, s.storage.path, self.writer.call)
             self.sync.start()
+
+    def _start_api(self) -> None:
+        s = self.settings
         if s.api.enabled:
             # Up before the models so /healthz and "pipeline not initialised" answer at once.
             self.api = ApiServer(create_app(self.api_services), s.api.host, s.api.port)
             self.api.start()
+
+    def _start_console(self) -> None:
+        s = self.settings
         if s.ui.enabled:
             self.console = ApiServer(create_console(console_context(self), s.ui), s.ui.host,
                                      s.ui.port, name="console")
             self.console.start()
+
+    def _start_detectors(self) -> None:
+        """Load and warm up every model, each with the cameras it serves."""
+        s = self.settings
         models_dir = Path(s.models_dir)
         for model_cfg in s.models:
             detector = Detector(model_cfg, models_dir, s.inference.device, s.inference.threads)
@@ -145,43 +200,52 @@ class App:
             log.info("model %s warmed up in %.2fs", model_cfg.name, warm)
             cams = frozenset(model_cfg.cameras) if model_cfg.cameras is not None else None
             self.routes.append(ModelRoute(detector, cams))
-        for cam_cfg in s.cameras:
-            if not cam_cfg.enabled:
-                continue
-            if self.options.loop_files is not None:
-                cam_cfg = cam_cfg.model_copy(update={"loop": self.options.loop_files})
-            self.cameras[cam_cfg.id] = CameraCapture(
-                cam_cfg, pace=self.options.pace, lockstep=self.options.lockstep,
-                max_frames=self.options.max_frames)
-            self.stats[cam_cfg.id] = CameraStats(cam_cfg.id, s.storage.metrics_interval_s,
-                                                 self.sampler, self.tally)
+
+    def _start_services(self) -> None:
         self.services = self._build_services()
         for service in self.services:
             service.start()
+
+    def _stop_services(self) -> None:
+        for service in self.services:
+            service.stop()
+
+    def _start_single_frame(self) -> None:
+        """The API's path into the same detectors and per-camera step (virtual cameras)."""
+        s = self.settings
         self.api_services.processor = SingleFrameProcessor(
             self.routes, {v.id: CameraConfig(id=v.id, url="api", lines=v.lines)
                           for v in s.api.virtual_cameras},
             s.tracking, self.site, self._emit, self.writer.flush,
             max_cameras=s.api.max_virtual_cameras, heartbeat_s=s.storage.occupancy_heartbeat_s,
             services=self.services)
-        if not self.cameras and not s.api.enabled:
+
+    def _start_cameras(self) -> None:
+        self.camera_set.load(self.settings.cameras)
+        if not self.cameras and not self.settings.api.enabled:
             raise RuntimeError("no enabled camera in the configuration")
-        for cam in self.cameras.values():
-            cam.start()
-        self.supervisor = CaptureSupervisor(self.cameras)
-        self.supervisor.start()
+        self.camera_set.start()
+
+    def _stop_cameras(self) -> None:
+        """Stop capture, then store each camera's last statistics window."""
+        self.camera_set.stop(timeout=0.5)
+        self.writer.submit_many(self.camera_set.flush_stats())
+
+    def _start_metrics(self) -> None:
+        s = self.settings
         if s.metrics.enabled:
             self.metrics_port = metrics.serve(s.metrics.host, s.metrics.port)
             log.info("metrics on http://%s:%d/metrics", s.metrics.host, self.metrics_port)
+
+    def _start_loop(self) -> None:
+        s = self.settings
         self.loop = InferenceLoop(
-            self.cameras, self.routes, self._make_pipeline, self._emit,
+            self.cameras, self.routes, self.camera_set.make_pipeline, self._emit,
             batch_size=s.inference.batch_size, idle_sleep_s=s.inference.idle_sleep_ms / 1000,
             stats=self.stats, on_result=self.on_result, services=self.services,
             on_frame=self.live.put if s.ui.enabled else None,
             blindspots=BlindSpotTracker())
         self.loop.start()
-        self._start_control()
-        self._start_watchdog()
 
     def _start_watchdog(self) -> None:
         """Tell systemd we are up; keep STATUS= current and ping its watchdog only while the
@@ -193,7 +257,7 @@ class App:
         interval = watchdog_interval()
         checks = progress_checks(STALL_S, {
             "inference loop": self.loop, "store writer": self.writer,
-            "camera supervisor": self.supervisor if self.cameras else None})
+            "camera supervisor": self.camera_set.supervisor if self.cameras else None})
         self.watchdog = Watchdog(checks, self.summary, interval or STATUS_EVERY_S,
                                  ping=interval is not None)
         self.watchdog.start()
@@ -218,12 +282,6 @@ class App:
 
             services.append(build_anpr_service(s, self._emit))
         return services
-
-    def _make_pipeline(self, camera_id: str) -> CameraPipeline:
-        cam = self.cameras[camera_id]
-        return CameraPipeline(cam.config, self.settings.tracking, self.site,
-                              fps=cam.health.source_fps or 10.0,
-                              heartbeat_s=self.settings.storage.occupancy_heartbeat_s)
 
     def _enroll(self, employee_id: str, name: str, image: np.ndarray) -> EnrollResult:
         if self._face_engine is None:
@@ -295,31 +353,19 @@ class App:
         return self.loop.finished.wait(timeout)
 
     def stop(self) -> None:
-        """Stop the loop, then the cameras, then flush and close the store."""
-        t0 = time.monotonic()
+        """Undo :meth:`start` in reverse: the loop before the cameras, the writer last.
+
+        Safe after a start that failed part way: a part never started is skipped.
+        """
+        self._stop_began = time.monotonic()
         notify("STOPPING=1")
-        if self.control is not None:
-            self.control.stop()
-        if self.watchdog is not None:
-            self.watchdog.stop()
-        if self.loop is not None:
-            self.loop.stop(timeout=3.0)
-        for service in self.services:
-            service.stop()
-        if self.supervisor is not None:
-            self.supervisor.stop()
-        for cam in self.cameras.values():
-            cam.stop(timeout=0.5)
-        if self.api is not None:
-            self.api.stop()
-        if self.console is not None:
-            self.console.stop()
-        for stats in self.stats.values():
-            self.writer.submit_many(stats.flush())
-        if self.sync is not None:
-            self.sync.stop(timeout=1.0)  # unsent rows wait in the outbox for the next start
-        if self.retention is not None:
-            self.retention.stop()
+        for step in reversed(self._steps()):
+            if step.stop is not None:
+                step.stop()
+
+    def _stop_writer(self) -> None:
+        """Flush and close the store within what is left of the stop's 4.5 s."""
+        t0 = self._stop_began
         self.writer.stop(timeout=max(0.5, 4.5 - (time.monotonic() - t0)))
         log.info("stopped in %.2fs; %d events committed", time.monotonic() - t0,
                  self.writer.committed)

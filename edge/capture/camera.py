@@ -2,14 +2,14 @@
 
 OpenCV's FFmpeg backend only honours open/read timeouts when they are passed to the
 constructor, so they are given there. After a failed read the capture is released and
-reopened with exponential backoff and jitter; width, height and fps are read again after
-every reconnect. File sources are paced at their native fps unless ``pace=False``.
+reopened with exponential backoff and jitter (:class:`edge.backoff.Backoff`); width, height
+and fps are read again after every reconnect. File sources are paced at their native fps
+unless ``pace=False``.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import cv2
 
+from edge.backoff import Backoff
 from edge.capture.motion import MotionDetector
 from edge.capture.slot import Frame, FrameSlot
 from edge.capture.transport import GATE, stream_address, tcp_probe
@@ -25,7 +26,10 @@ from edge.telemetry import metrics
 
 log = logging.getLogger(__name__)
 
+BACKOFF_FIRST_S = 0.5
 BACKOFF_CAP_S = 30.0
+"""Reconnect waits double from the first to the cap, each drawn from 50-100 % of its step so
+cameras that failed together do not reconnect in lockstep."""
 FAST_WINDOW_S = 60.0
 """A stream that delivered frames this recently is retried fast: a short outage (a switch
 reboot, an encoder restart) should cost seconds, not the backoff's growing waits."""
@@ -63,16 +67,6 @@ class CameraHealth:
         if self.last_frame_at is None:
             return None
         return time.monotonic() - self.last_frame_at
-
-
-def backoff_delay(attempt: int, base_s: float = 0.5, cap_s: float = BACKOFF_CAP_S) -> float:
-    """Exponential backoff with jitter: about ``base * 2**(attempt-1)``, at most ``cap``.
-
-    The jitter (50-100 % of the step) keeps cameras that failed together from reconnecting
-    in lockstep.
-    """
-    step = min(cap_s, base_s * 2 ** min(attempt - 1, 16))
-    return step * random.uniform(0.5, 1.0)
 
 
 def is_file_source(url: str) -> bool:
@@ -182,7 +176,7 @@ class CameraCapture:
             time.monotonic() - last < FAST_WINDOW_S
 
     def _connect_loop(self, gen: int) -> None:
-        attempt = 0
+        backoff = Backoff(BACKOFF_FIRST_S, BACKOFF_CAP_S, floor=0.5)
         while self._current(gen):
             self.last_progress = t0 = time.monotonic()
             probe_s = min(0.5, self.config.open_timeout_s)
@@ -201,7 +195,7 @@ class CameraCapture:
                 cap = None
             self.health.note_block("open", time.monotonic() - t0)
             if cap is not None and cap.isOpened():
-                attempt = 0
+                backoff.reset()
                 reason = self._read_loop(cap, gen)
                 cap.release()
                 if reason == "finished":
@@ -216,12 +210,13 @@ class CameraCapture:
             elif cap is not None:
                 cap.release()
                 self._set_down(f"cannot open {self._redacted_url()}")
-            attempt += 1
             self.health.reconnects += 1
             metrics.CAMERA_RECONNECTS.labels(self.camera_id).inc()
-            delay = FAST_RETRY_S if self._recently_up() else backoff_delay(attempt)
-            log.info("camera %s: reconnect %d in %.1fs (%s)", self.camera_id, attempt, delay,
-                     self.health.last_error)
+            delay = backoff.next_delay()  # counts the attempt even when retrying fast
+            if self._recently_up():
+                delay = FAST_RETRY_S
+            log.info("camera %s: reconnect %d in %.1fs (%s)", self.camera_id, backoff.failures,
+                     delay, self.health.last_error)
             self._stop.wait(delay)
 
     def _redacted_url(self) -> str:

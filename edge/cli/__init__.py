@@ -1,1 +1,2 @@
-"""CLI room: typer commands, thin over the other rooms."""
+"""CLI room: typer commands, thin over the other rooms (the ``--config`` option and loading
+the settings are shared in :mod:`edge.cli.common`)."""

@@ -10,26 +10,19 @@ import typer
 
 from edge.capture.camera import is_file_source, open_capture
 from edge.cli.camera_edit import camera_add, camera_list, camera_remove, camera_set
-from edge.config import CameraConfig, ConfigError, load_settings
+from edge.cli.common import camera_or_exit, config_option
+from edge.config import CameraConfig
 
 camera_app = typer.Typer(help="Check cameras and place lines.", no_args_is_help=True)
 
-ConfigOpt = typer.Option(Path("config/cameras.yaml"), "--config", "-c",
-                         help="Path to cameras.yaml.")
+ConfigOpt = config_option()
 
 
 def _camera(target: str, config: Path) -> CameraConfig:
     """The configured camera named ``target``, or an ad-hoc one when it is a URL/file."""
     if "://" in target or Path(target).suffix:
         return CameraConfig(id="adhoc", url=target)
-    try:
-        return load_settings(config).camera(target)
-    except ConfigError as exc:
-        typer.echo("\n".join(exc.errors), err=True)
-        raise typer.Exit(1) from None
-    except KeyError as exc:
-        typer.echo(f"edge: {exc.args[0]} in {config}", err=True)
-        raise typer.Exit(1) from None
+    return camera_or_exit(config, target)
 
 
 def _first_frame(cam: CameraConfig):  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from edge.cli.common import camera_or_exit, config_option, settings_or_exit
 from edge.config.edit import (
     ConfigEditError,
     add_line,
@@ -18,8 +19,7 @@ from edge.config.edit import (
 
 line_app = typer.Typer(help="Counting lines of a camera.", no_args_is_help=True)
 
-ConfigOpt = typer.Option(Path("config/cameras.yaml"), "--config", "-c",
-                         help="Path to cameras.yaml.")
+ConfigOpt = config_option()
 
 SETTABLE = {"url", "name", "substream_url", "enabled", "transport", "fps_cap",
             "open_timeout_s", "read_timeout_s", "attendance_point", "loop", "roi"}
@@ -80,13 +80,7 @@ def camera_list(config: Path = ConfigOpt) -> None:
     """
     import re
 
-    from edge.config import ConfigError, load_settings
-
-    try:
-        settings = load_settings(config)
-    except ConfigError as exc:
-        typer.echo("\n".join(exc.errors), err=True)
-        raise typer.Exit(1) from None
+    settings = settings_or_exit(config)
     for cam in settings.cameras:
         url = re.sub(r"//[^/@]*@", "//***@", cam.url)
         typer.echo(f"{cam.id:<14} {'on' if cam.enabled else 'off':<4} "
@@ -150,14 +144,7 @@ def line_list(camera_id: str, config: Path = ConfigOpt) -> None:
 
     Example: edge line list dock2
     """
-    from edge.config import ConfigError, load_settings
-
-    try:
-        cam = load_settings(config).camera(camera_id)
-    except (ConfigError, KeyError) as exc:
-        msg = "\n".join(exc.errors) if isinstance(exc, ConfigError) else str(exc.args[0])
-        typer.echo(f"edge: {msg}", err=True)
-        raise typer.Exit(1) from None
+    cam = camera_or_exit(config, camera_id)
     for ln in cam.lines:
         typer.echo(f"{ln.id:<12} {list(ln.start)} -> {list(ln.end)}  in: {ln.in_side}  "
                    f"classes: {','.join(ln.classes)}")

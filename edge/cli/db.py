@@ -11,22 +11,15 @@ from pathlib import Path
 
 import typer
 
-from edge.config import ConfigError, load_settings
+from edge.cli.common import config_option, settings_or_exit
+from edge.tables import all_tables
 
 db_app = typer.Typer(help="The local SQLite store.", no_args_is_help=True)
 
-ConfigOpt = typer.Option(Path("config/cameras.yaml"), "--config", "-c",
-                         help="Path to cameras.yaml (for the database path).")
+ConfigOpt = config_option("Path to cameras.yaml (for the database path).")
 
-TABLES: dict[str, str] = {
-    "attendance_records": "COALESCE(check_in_time, check_out_time)",
-    "vehicle_logs": "entry_time", "occupancy_logs": "timestamp",
-    "system_metrics": "timestamp", "line_crossings": "timestamp",
-    "identity_events": "timestamp", "plate_reads": "timestamp", "outbox": "ts",
-    "employees": "created_at", "plate_lists": "created_at",
-    "occupancy_resets": "timestamp", "occupancy_reset_requests": "requested_at",
-    "attendance_corrections": "timestamp",
-}
+TABLES: dict[str, str] = {name: t.time_column for name, t in all_tables().items()
+                          if t.exported}
 """Tables that can be listed and exported, with the column ``--since`` filters on.
 (``face_embeddings`` is biometric data and is never exported.)"""
 
@@ -61,11 +54,7 @@ def _columns(path: Path, table: str) -> list[str]:
 
 
 def _path(config: Path) -> Path:
-    try:
-        path = Path(load_settings(config).storage.path)
-    except ConfigError as exc:
-        typer.echo("\n".join(exc.errors), err=True)
-        raise typer.Exit(1) from None
+    path = Path(settings_or_exit(config).storage.path)
     if not path.exists():
         typer.echo(f"edge: {path}: no database yet (the daemon creates it)", err=True)
         raise typer.Exit(1)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import typer
 
-from edge.config import ConfigError, Settings, load_settings
+from edge.cli.common import config_option, settings_or_exit
+from edge.config import Settings
 
 WARN = "WARN"
 """Outcome of a check that found something to look at, without failing the run."""
@@ -246,7 +247,7 @@ def _clock() -> list[Check]:
     return [("clock", False, "cannot tell whether the clock is synchronised")]
 
 
-def doctor(config: Path = typer.Option(Path("config/cameras.yaml"), "--config", "-c"),
+def doctor(config: Path = config_option(),
            skip_cameras: bool = typer.Option(False, help="Do not open the cameras.")) -> None:
     """Check python, torch and device, models (one timed inference), the plate reader (when
     ANPR is on), cameras, AWS, sinks, vehicle models gone blind (asked of the running
@@ -255,11 +256,7 @@ def doctor(config: Path = typer.Option(Path("config/cameras.yaml"), "--config", 
 
     Example: edge doctor -c /etc/edge/cameras.yaml
     """
-    try:
-        settings = load_settings(config)
-    except ConfigError as exc:
-        typer.echo("FAIL config\n" + "\n".join(exc.errors))
-        raise typer.Exit(1) from None
+    settings = settings_or_exit(config, err=False, heading="FAIL config")
     typer.echo(f"OK   config: {config} ({len(settings.cameras)} cameras, "
                f"{len(settings.models)} models)")
     steps: list[Callable[[], list[Check]]] = [

@@ -7,32 +7,23 @@ from pathlib import Path
 import cv2
 import typer
 
-from edge.config import ConfigError, load_settings
+from edge.cli.common import config_option, settings_or_exit
 
 employee_app = typer.Typer(help="Enrol, list and remove employees (local face gallery).",
                            no_args_is_help=True)
 
-ConfigOpt = typer.Option(Path("config/cameras.yaml"), "--config", "-c",
-                         help="Path to cameras.yaml (for the database path).")
-
-
-def _settings(config: Path):  # type: ignore[no-untyped-def]
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        typer.echo("\n".join(exc.errors), err=True)
-        raise typer.Exit(1) from None
+ConfigOpt = config_option("Path to cameras.yaml (for the database path).")
 
 
 def _gallery(config: Path):  # type: ignore[no-untyped-def]
     from edge.identity.gallery import Gallery
 
-    return Gallery(_settings(config).storage.path)
+    return Gallery(settings_or_exit(config).storage.path)
 
 
 def _cloud(config: Path):  # type: ignore[no-untyped-def]
     """The Rekognition collection when the config's identity backend is ``rekognition``."""
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     if settings.identity.backend != "rekognition":
         return None
     from edge.identity.rekognition import RekognitionBackend
@@ -65,7 +56,7 @@ def enroll(photos: list[Path] = typer.Argument(..., help="Photos with exactly on
     try:
         res = enroll_employee(FaceEngine(), _gallery(config), employee_id, name, images,
                               group=group, cloud=_cloud(config),
-                              gate=GateConfig.enrolment(_settings(config).identity))
+                              gate=GateConfig.enrolment(settings_or_exit(config).identity))
     except (EnrollmentError, RuntimeError) as exc:
         typer.echo(f"edge: not enrolled: {exc}", err=True)
         raise typer.Exit(1) from None

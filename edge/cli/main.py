@@ -14,6 +14,7 @@ import typer
 
 from edge.cli.camera import camera_app
 from edge.cli.camera_edit import line_app
+from edge.cli.common import config_option, settings_or_exit
 from edge.cli.db import db_app
 from edge.cli.doctor import doctor
 from edge.cli.employee import employee_app
@@ -39,18 +40,7 @@ app.add_typer(sync_app, name="sync")
 app.add_typer(plates_app, name="plates")
 app.add_typer(occupancy_app, name="occupancy")
 
-ConfigOpt = typer.Option(Path("config/cameras.yaml"), "--config", "-c",
-                         help="Path to cameras.yaml.")
-
-
-def _load(config: Path):  # type: ignore[no-untyped-def]
-    """Settings from ``config``, or exit 1 printing one line per error."""
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        for line in exc.errors:
-            typer.echo(line, err=True)
-        raise typer.Exit(1) from None
+ConfigOpt = config_option()
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -67,12 +57,7 @@ def config_validate(file: Path = typer.Argument(..., help="YAML file to check.")
 
     Example: edge config validate config/cameras.yaml
     """
-    try:
-        load_settings(file)
-    except ConfigError as exc:
-        for line in exc.errors:
-            typer.echo(line)
-        raise typer.Exit(1) from None
+    settings_or_exit(file, err=False)
     typer.echo("OK")
 
 
@@ -139,7 +124,7 @@ def model_export(
         typer.echo("edge: --format onnx-int8 needs --calibration (a video or image folder "
                    "of the site)", err=True)
         raise typer.Exit(2)
-    settings = _load(config)
+    settings = settings_or_exit(config)
     models = [m for m in settings.models if not name or m.name in name]
     if name and len(models) != len(set(name)):
         typer.echo(f"edge: unknown model(s) {sorted(set(name) - {m.name for m in models})}",
@@ -211,7 +196,7 @@ def run(
     from edge.app import App, RunOptions
 
     _setup_logging(verbose)
-    settings = _load(config)
+    settings = settings_or_exit(config)
     options = RunOptions(pace=not unpaced, max_frames=max_frames or None)
     if settings.ui.enabled:
         # First, so the operator sees where to look before the models load.

@@ -12,23 +12,14 @@ from pathlib import Path
 
 import typer
 
-from edge.config import ConfigError, Settings, load_settings
+from edge.cli.common import config_option, settings_or_exit
 
 occupancy_app = typer.Typer(help="People inside: reset the count, show counts and resets.",
                             no_args_is_help=True)
 
-ConfigOpt = typer.Option(Path("config/cameras.yaml"), "--config", "-c",
-                         help="Path to cameras.yaml (the running daemon's).")
+ConfigOpt = config_option("Path to cameras.yaml (the running daemon's).")
 NOTE_MAX = 200
 """Longest note kept with a reset, in characters."""
-
-
-def _settings(config: Path) -> Settings:
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        typer.echo("\n".join(exc.errors), err=True)
-        raise typer.Exit(1) from None
 
 
 @occupancy_app.command("reset")
@@ -50,7 +41,7 @@ def reset(camera: str = typer.Option(None, "--camera",
     from edge.store.occupancy import add_reset_request
     from edge.store.queries import StoreReader
 
-    s = _settings(config)
+    s = settings_or_exit(config)
     cameras = [c.id for c in s.cameras if c.enabled]
     if camera is not None and camera not in cameras:
         typer.echo(f"edge: --camera: no enabled camera {camera!r} in {config} (cameras: "
@@ -90,7 +81,7 @@ def show(last: int = typer.Option(10, min=1, help="How many resets to list."),
     """
     from edge.store.queries import StoreReader
 
-    reader = StoreReader(_settings(config).storage.path)
+    reader = StoreReader(settings_or_exit(config).storage.path)
     counts = reader.last_occupancy()
     if counts:
         typer.echo(f"{'camera':<14} {'inside':>6} {'site':>5} {'in':>6} {'out':>6}  at (UTC)")

@@ -9,20 +9,15 @@ from pathlib import Path
 
 import typer
 
-from edge.config import ConfigError, load_settings
+from edge.cli.common import config_option, settings_or_exit
 
 plates_app = typer.Typer(help="Licence-plate allow and deny lists.", no_args_is_help=True)
 
-ConfigOpt = typer.Option(Path("config/cameras.yaml"), "--config", "-c",
-                         help="Path to cameras.yaml (for the database path).")
+ConfigOpt = config_option("Path to cameras.yaml (for the database path).")
 
 
 def _db(config: Path) -> str:
-    try:
-        return load_settings(config).storage.path
-    except ConfigError as exc:
-        typer.echo("\n".join(exc.errors), err=True)
-        raise typer.Exit(1) from None
+    return settings_or_exit(config).storage.path
 
 
 def _put(config: Path, plate: str, which: str, note: str) -> None:

@@ -7,23 +7,18 @@ from pathlib import Path
 
 import typer
 
-from edge.config import ConfigError, load_settings
+from edge.cli.common import config_option, settings_or_exit
 
 sync_app = typer.Typer(help="Upstream sync: backlog, errors, re-sending.", no_args_is_help=True)
 
-ConfigOpt = typer.Option(Path("config/cameras.yaml"), "--config", "-c",
-                         help="Path to cameras.yaml (for the database and the sinks).")
+ConfigOpt = config_option("Path to cameras.yaml (for the database and the sinks).")
 
 
 def _outbox(config: Path):  # type: ignore[no-untyped-def]
     from edge.store.direct import direct_writer
     from edge.store.outbox import Outbox
 
-    try:
-        settings = load_settings(config)
-    except ConfigError as exc:
-        typer.echo("\n".join(exc.errors), err=True)
-        raise typer.Exit(1) from None
+    settings = settings_or_exit(config)
     return settings, Outbox(settings.storage.path, direct_writer(settings.storage.path))
 
 

@@ -1,4 +1,5 @@
-"""Configuration room: pydantic models of ``cameras.yaml`` and their loader."""
+"""Configuration room: pydantic models of ``cameras.yaml`` (one per concern), the loader whose
+errors name the file and the field, and round-trip edits that keep the file's comments."""
 
 from edge.config.loader import ConfigError, load_settings, validate_mapping
 from edge.config.models import (

@@ -1,1 +1,2 @@
-"""Store room: schema, the single writer, read queries."""
+"""Store room: schema and migrations, how each event is stored, the single writer, direct
+writes for the CLI, read queries and reports, retention."""

@@ -1,1 +1,2 @@
-"""Sync room: ship the outbox upstream (MQTT, HTTP), at least once, losing nothing."""
+"""Sync room: ship the outbox upstream (MQTT, HTTP), at least once, with backoff and a
+backlog cap, losing nothing."""

@@ -1,10 +1,10 @@
 """The sync service: one worker thread per sink, plus the backlog cap.
 
 Each worker takes the next unacknowledged outbox rows for its sink, publishes them, and only
-then records them as sent. A failure waits an exponentially growing, jittered delay (full
-jitter: uniform between 0 and the current cap) and tries the same rows again, so a crash or
-an outage at any point can send a row twice but never loses one. Consumers drop duplicates
-by ``event_id``.
+then records them as sent. A failure waits an exponentially growing, jittered delay
+(:class:`edge.backoff.Backoff` with full jitter: uniform between 0 and the current cap) and
+tries the same rows again, so a crash or an outage at any point can send a row twice but
+never loses one. Consumers drop duplicates by ``event_id``.
 
 Order: within a batch rows go out in outbox order, so per camera they arrive in the order
 they were committed. Protected rows (attendance, deny-list hits) are taken before routine
@@ -15,13 +15,13 @@ order holds.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+from edge.backoff import Backoff
 from edge.config.sync import SyncConfig
 from edge.store.direct import WriteRunner
 from edge.store.outbox import Outbox
@@ -29,31 +29,6 @@ from edge.sync.sinks import HttpSink, MqttSink, Sink, SinkUnavailable
 from edge.telemetry import metrics
 
 log = logging.getLogger(__name__)
-
-
-class Backoff:
-    """Exponential backoff with full jitter; ``reset`` after a success.
-
-    A small class of our own rather than tenacity: the wait must end at once when the daemon
-    stops (it is a ``threading.Event.wait``), and the loop is not a retried function call.
-    """
-
-    def __init__(self, initial_s: float, max_s: float, rng: random.Random | None = None
-                 ) -> None:
-        self.initial_s = initial_s
-        self.max_s = max_s
-        self.failures = 0
-        self.rng = rng or random.Random()
-
-    def next_delay(self) -> float:
-        """The wait before the next try (grows with each failure)."""
-        cap = min(self.max_s, self.initial_s * 2 ** self.failures)
-        self.failures += 1
-        return self.rng.uniform(0, cap)
-
-    def reset(self) -> None:
-        """After a success: start again from ``initial_s``."""
-        self.failures = 0
 
 
 class SinkWorker:

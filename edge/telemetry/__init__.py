@@ -1,1 +1,2 @@
-"""Telemetry room: Prometheus metrics, logging, sd_notify."""
+"""Telemetry room: every Prometheus metric (and reading them back for ``edge doctor``),
+sd_notify and the systemd watchdog."""

@@ -11,12 +11,12 @@ from types import SimpleNamespace
 import pytest
 
 from edge.app import RunOptions
-from edge.capture.camera import CameraCapture
 from edge.config import validate_mapping
 from edge.config.models import Settings
+from edge.pipeline.cameras import CameraSet
 from edge.pipeline.loop import InferenceLoop
-from edge.pipeline.stats import CameraStats, ProcessSampler, ServiceTally
-from edge.pipeline.step import CameraPipeline, SiteOccupancy
+from edge.pipeline.stats import ProcessSampler, ServiceTally
+from edge.pipeline.step import SiteOccupancy
 from edge.reload import reload_settings
 from edge.telemetry import metrics
 from tests.clips import write_grey_clip
@@ -37,16 +37,13 @@ def video(tmp_path: Path) -> Path:
 @pytest.fixture
 def running(video: Path):  # type: ignore[no-untyped-def]
     s = settings(video, [{"id": "a"}, {"id": "b"}])
-    cams = {c.id: CameraCapture(c, pace=True) for c in s.cameras}  # not started: no frames
-    site = SiteOccupancy()
-    app = SimpleNamespace(settings=s, cameras=cams, options=RunOptions(pace=True),
-                          sampler=ProcessSampler(), tally=ServiceTally(), stats={})
-    app.stats = {cid: CameraStats(cid, 60, app.sampler, app.tally) for cid in cams}
-
-    def make_pipeline(cid: str) -> CameraPipeline:
-        return CameraPipeline(app.cameras[cid].config, app.settings.tracking, site)
-
-    app.loop = InferenceLoop(cams, [], make_pipeline, lambda _events: None)
+    cameras = CameraSet(RunOptions(pace=True), s.tracking, SiteOccupancy(),
+                        metrics_interval_s=60, heartbeat_s=60, sampler=ProcessSampler(),
+                        tally=ServiceTally())
+    cameras.load(s.cameras)  # not started: no frames
+    app = SimpleNamespace(settings=s, camera_set=cameras, cameras=cameras.captures,
+                          stats=cameras.stats)
+    app.loop = InferenceLoop(cameras.captures, [], cameras.make_pipeline, lambda _events: None)
     app.loop.start()
     yield app
     app.loop.stop(1.0)
