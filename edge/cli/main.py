@@ -21,6 +21,7 @@ from edge.cli.employee import employee_app
 from edge.cli.occupancy import occupancy_app
 from edge.cli.plates import plates_app
 from edge.cli.sync import sync_app
+from edge.cli.zone import zone_app
 from edge.config import ConfigError, load_settings
 
 app = typer.Typer(help="Edge video-analytics daemon for factories.", no_args_is_help=True,
@@ -33,6 +34,7 @@ app.add_typer(model_app, name="model")
 app.add_typer(media_app, name="media")
 app.add_typer(camera_app, name="camera")
 app.add_typer(line_app, name="line")
+app.add_typer(zone_app, name="zone")
 app.add_typer(db_app, name="db")
 app.command("doctor")(doctor)
 app.add_typer(employee_app, name="employee")

@@ -159,6 +159,97 @@ def remove_line(camera_id: str, line_id: str) -> Change:
     return change
 
 
+def _zones_of(doc: Any, camera_id: str) -> Any:
+    return find(doc.get("cameras") or [], camera_id, "camera").setdefault("zones", [])
+
+
+def _flow(points: Any) -> Any:
+    """``[[x, y], ...]`` as one flow-style YAML line (``[[0, 288], [768, 288], ...]``)."""
+    from ruamel.yaml.comments import CommentedSeq
+
+    out = CommentedSeq()
+    for point in points:
+        pair = CommentedSeq(list(point))
+        pair.fa.set_flow_style()
+        out.append(pair)
+    out.fa.set_flow_style()
+    return out
+
+
+def _zone_entry(zone: dict[str, Any]) -> dict[str, Any]:
+    """``zone`` as written to the file: ``None`` values left out, the polygon and classes on
+    one line each."""
+    from ruamel.yaml.comments import CommentedSeq
+
+    entry: dict[str, Any] = {}
+    for key, value in zone.items():
+        if value is None:
+            continue
+        if key == "polygon" and isinstance(value, list | tuple):
+            value = _flow(value)
+        elif key == "classes" and isinstance(value, list | tuple):
+            value = CommentedSeq(list(value))
+            value.fa.set_flow_style()
+        entry[key] = value
+    return entry
+
+
+def add_zone(camera_id: str, zone: dict[str, Any]) -> Change:
+    """The edit that appends ``zone`` (a ``ZoneConfig``-shaped mapping) to a camera.
+
+    Keys whose value is ``None`` (``dwell_s``) are left out of the file.
+
+    Example::
+
+        edit_config(Path("cameras.yaml"), add_zone("pets", {
+            "id": "plaza", "polygon": [[0, 288], [768, 288], [768, 576]], "dwell_s": 10}))
+        # -> "added zone plaza to pets"
+    """
+    def change(doc: Any) -> str:
+        zones = _zones_of(doc, camera_id)
+        if any(str(z.get("id")) == str(zone.get("id")) for z in zones):
+            raise ConfigEditError(f"camera {camera_id!r} already has a zone {zone.get('id')!r}")
+        zones.append(_zone_entry(zone))
+        return f"added zone {zone.get('id')} to {camera_id}"
+
+    return change
+
+
+def replace_zone(camera_id: str, zone_id: str, zone: dict[str, Any]) -> Change:
+    """The edit that replaces zone ``zone_id`` of a camera by ``zone`` (it may be renamed).
+
+    Keys of the old entry that ``zone`` does not name (``exit_grace_s``, ``anchor``) are
+    kept, and so are the comments beside the entry; a key whose new value is ``None``
+    (``dwell_s``) is removed.
+    """
+    def change(doc: Any) -> str:
+        zones = _zones_of(doc, camera_id)
+        old = find(zones, zone_id, "zone")
+        new_id = str(zone.get("id", zone_id))
+        if new_id != zone_id and any(str(z.get("id")) == new_id for z in zones):
+            raise ConfigEditError(f"camera {camera_id!r} already has a zone {new_id!r}")
+        for key in [k for k, v in zone.items() if v is None]:
+            old.pop(key, None)
+        old.update(_zone_entry(zone))
+        return f"changed zone {zone_id} of {camera_id}"
+
+    return change
+
+
+def remove_zone(camera_id: str, zone_id: str) -> Change:
+    """The edit that removes zone ``zone_id`` from a camera (an empty ``zones:`` key goes
+    too)."""
+    def change(doc: Any) -> str:
+        cam = find(doc.get("cameras") or [], camera_id, "camera")
+        zones = cam.get("zones") or []
+        zones.remove(find(zones, zone_id, "zone"))
+        if not zones and "zones" in cam:
+            del cam["zones"]
+        return f"removed zone {zone_id} from {camera_id}"
+
+    return change
+
+
 def set_camera_key(camera_id: str, key: str, value: Any) -> Change:
     """The edit that sets one key of a camera; ``None`` removes it (optional keys only)."""
     def change(doc: Any) -> str:

@@ -58,8 +58,9 @@ class InferenceLoop:
         stats: per-camera statistics that become ``system_metrics`` rows.
         on_result: optional observer of every frame result (status line, evaluation).
         services: track services (identity, ANPR) shown every frame after its step.
-        on_frame: optional observer of each frame with its tracked detections and a way to
-            read the camera's per-line counts (the console's live view); it must not block.
+        on_frame: optional observer of each frame with its tracked detections and ways to
+            read the camera's per-line counts and per-zone inside counts (the console's live
+            view, which calls them only while someone watches); it must not block.
         blindspots: optional watch on the vehicle models (those whose detector has
             ``vehicle_classes``): how long each has seen no vehicle on a camera whose
             picture keeps changing (``edge doctor`` reads it from the metrics).
@@ -73,7 +74,8 @@ class InferenceLoop:
                  on_result: Callable[[FrameResult], None] | None = None,
                  services: Sequence[TrackService] = (),
                  on_frame: Callable[[Frame, sv.Detections,
-                                     Callable[[], dict[str, tuple[int, int]]]], None]
+                                     Callable[[], dict[str, tuple[int, int]]],
+                                     Callable[[], dict[str, int]]], None]
                  | None = None,
                  blindspots: BlindSpotTracker | None = None) -> None:
         self.cameras = cameras
@@ -248,7 +250,8 @@ class InferenceLoop:
             if self.on_result is not None:
                 self.on_result(result)
             if self.on_frame is not None:
-                self.on_frame(frame, result.detections, pipeline.line_counts)
+                self.on_frame(frame, result.detections, pipeline.line_counts,
+                              pipeline.zone_counts)
         metrics.INFERENCE_BATCH.observe(len(frames))
         self.frames_processed += len(frames)
         if events:

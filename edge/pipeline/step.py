@@ -18,7 +18,8 @@ from trackers import ByteTrackTracker
 
 from edge.analytics.lines import LineCrossing, LineRule, Occupancy
 from edge.analytics.rules import Rule, RuleEnv, build_rules
-from edge.config.models import CANONICAL_CLASSES, CameraConfig, LineConfig, TrackingConfig
+from edge.analytics.zones import ZoneRule
+from edge.config.models import CANONICAL_CLASSES, CameraConfig, TrackingConfig
 from edge.events import Event, OccupancyChanged
 from edge.telemetry import metrics
 
@@ -141,10 +142,6 @@ class CameraPipeline:
         self.rules = build_rules(camera, self._env, keep=self.rules)
         self._occupancy_lines = {ln.id for ln in camera.lines if ln.counts_occupancy}
 
-    def set_lines(self, lines: list[LineConfig]) -> None:
-        """Use these lines from now on (other rules unchanged)."""
-        self.apply_camera(self.camera.model_copy(update={"lines": lines}))
-
     @property
     def counters(self) -> list[LineRule]:
         """The camera's counting lines."""
@@ -202,3 +199,7 @@ class CameraPipeline:
     def line_counts(self) -> dict[str, tuple[int, int]]:
         """(entries, exits) per line id."""
         return {r.config.id: (r.counter.entries, r.counter.exits) for r in self.counters}
+
+    def zone_counts(self) -> dict[str, int]:
+        """Tracks inside on the latest frame, per zone id (the live view and the console)."""
+        return {r.config.id: r.inside for r in self.rules if isinstance(r, ZoneRule)}

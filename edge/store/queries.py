@@ -101,3 +101,12 @@ class StoreReader:
         """Every attendance record of ``work_date`` (ISO date) and later, voided ones too."""
         return self.rows("SELECT * FROM attendance_records WHERE work_date >= ?", (work_date,))
 
+    def zone_event_counts(self, since: str) -> dict[tuple[str, str], dict[str, int]]:
+        """``zone_events`` at or after ``since`` (ISO UTC time), counted per
+        ``(camera_id, zone_id)`` and event (``dwell``, ``restricted_entry``)."""
+        out: dict[tuple[str, str], dict[str, int]] = {}
+        for r in self.rows("SELECT camera_id, zone_id, event, COUNT(*) AS n FROM zone_events "
+                           "WHERE timestamp >= ? GROUP BY camera_id, zone_id, event",
+                           (since,)):
+            out.setdefault((r["camera_id"], r["zone_id"]), {})[r["event"]] = int(r["n"])
+        return out

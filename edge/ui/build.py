@@ -1,7 +1,7 @@
 """The console's context from the running daemon: which function serves which page.
 
 Every change the console makes goes through a function the CLI or the reload path uses too:
-``edge.config.edit`` + ``edge.reload.reload_settings`` for lines and the ROI,
+``edge.config.edit`` + ``edge.reload.reload_settings`` for lines, zones and the ROI,
 ``edge.anpr.lists`` for plate lists, ``edge.identity.enroll`` for people, and
 ``App.reset_occupancy`` for resets.
 """
@@ -73,6 +73,10 @@ def console_context(app: App) -> ConsoleContext:
         for refresher in app.control.refreshers if app.control is not None else []:
             refresher.check()
 
+    def zone_counts() -> dict[str, dict[str, int]]:
+        pipelines = app.loop.pipelines if app.loop is not None else {}
+        return {cid: p.zone_counts() for cid, p in list(pipelines.items())}
+
     faces = _has_face_engine()
     return ConsoleContext(
         settings=lambda: app.settings, config_path=app.config_path,
@@ -84,7 +88,8 @@ def console_context(app: App) -> ConsoleContext:
         remove_employee=remove_employee,
         token=os.environ.get(app.settings.api.token_env) or None,
         loop_fps=app.loop_fps, store_backlog=app.writer.backlog,
-        services=lambda: {getattr(s, "name", ""): s for s in app.services})
+        services=lambda: {getattr(s, "name", ""): s for s in app.services},
+        zone_counts=zone_counts)
 
 
 def _has_face_engine() -> bool:

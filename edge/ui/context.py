@@ -44,6 +44,7 @@ class ConsoleContext:
         loop_fps: frames per second through inference lately.
         store_backlog: events waiting for the writer.
         services: ``{name: object}`` of running track services (health reads their state).
+        zone_counts: ``{camera_id: {zone_id: tracks inside}}`` of the running pipelines.
     """
 
     settings: Callable[[], Settings]
@@ -64,6 +65,7 @@ class ConsoleContext:
     loop_fps: Callable[[], float] = lambda: 0.0
     store_backlog: Callable[[], int] = lambda: 0
     services: Callable[[], dict[str, Any]] = field(default=lambda: {})
+    zone_counts: Callable[[], dict[str, dict[str, int]]] = field(default=lambda: {})
 
     def camera(self, camera_id: str) -> CameraConfig | None:
         """The camera's current settings, or None when it is not configured."""

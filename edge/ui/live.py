@@ -31,6 +31,7 @@ class _Latest:
     frame: Frame
     detections: sv.Detections
     line_counts: dict[str, tuple[int, int]]
+    zone_counts: dict[str, int]
 
 
 @dataclass
@@ -68,14 +69,17 @@ class LiveView:
         return time.monotonic() < self._watched_until.get(camera_id, 0.0)
 
     def put(self, frame: Frame, detections: sv.Detections,
-            line_counts: Callable[[], dict[str, tuple[int, int]]]) -> None:
+            line_counts: Callable[[], dict[str, tuple[int, int]]],
+            zone_counts: Callable[[], dict[str, int]] | None = None) -> None:
         """Keep ``frame`` as the camera's newest (inference thread; no copy, no drawing).
 
-        Frames are never written to after decode, so holding a reference is safe.
+        Frames are never written to after decode, so holding a reference is safe. The
+        counts are read only while the camera is watched.
         """
         if not self.watched(frame.camera_id):
             return
-        self._latest[frame.camera_id] = _Latest(frame, detections, line_counts())
+        self._latest[frame.camera_id] = _Latest(
+            frame, detections, line_counts(), zone_counts() if zone_counts else {})
 
     def cached(self, camera_id: str, *, lines: bool = True) -> tuple[bytes, int] | None:
         """The encoded picture when it is still fresh (no newer frame, or younger than the
@@ -103,7 +107,8 @@ class LiveView:
             if latest is None or config is None:
                 return None
             picture = annotate(latest.frame.picture, config, latest.detections,
-                               latest.line_counts, lines=lines, max_width=self.width)
+                               latest.line_counts, lines=lines, max_width=self.width,
+                               zone_counts=latest.zone_counts)
             ok, buf = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
             if not ok:
                 return None

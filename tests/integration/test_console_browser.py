@@ -194,6 +194,52 @@ def test_a_line_drawn_by_clicking_is_saved_and_counts_at_once(
     shot(page, "camera")
 
 
+def test_a_zone_drawn_by_clicking_is_saved_and_raises_events(
+        page: Page, daemon: tuple[App, Path, str]) -> None:
+    app, cfg, _base = daemon
+    # the editor's coordinates are the camera's pixels once its size is known
+    wait_until(lambda: app.cameras["pets"].health.width, 30, "the first PETS frame")
+    login(page, "/cameras/pets")
+    page.wait_for_selector(".stage.has-pic", timeout=20_000)
+    assert page.get_attribute("#zone-overlay", "viewBox") == "0 0 768 576"
+    page.click("#new-zone")
+    box = page.locator("#zone-overlay").bounding_box()
+    assert box is not None
+
+    def at(fx: float, fy: float) -> tuple[float, float]:
+        return box["x"] + box["width"] * fx, box["y"] + box["height"] * fy
+
+    # the lower half of PETS (768x576), where most walkers are; a double-click closes it
+    for fx, fy in ((0.01, 0.5), (0.99, 0.5), (0.99, 0.99)):
+        page.mouse.click(*at(fx, fy))
+    page.mouse.dblclick(*at(0.01, 0.99))
+    corners = [[int(v) for v in p.split(",")]
+               for p in page.input_value("textarea[name=points]").split()]
+    assert len(corners) == 4, corners
+    assert abs(corners[1][0] - 760) <= 6 and abs(corners[1][1] - 288) <= 4, corners
+    assert page.is_disabled("#zone-close")  # drawing finished
+    page.fill("input[name=zone_id]", "plaza")
+    page.fill("input[name=dwell_s]", "1")
+    page.check("input[name=restricted]")
+    shot(page, "camera-zone-editor")
+    page.click("button:has-text('Save zone')")
+    page.wait_for_selector(".flash.ok:has-text('added zone plaza to pets')")
+    text = cfg.read_text()
+    assert "- id: plaza" in text and "# console test: comments must survive edits" in text
+    (zone,) = load_settings(cfg).camera("pets").zones
+    assert zone.restricted and zone.dwell_s == 1 and len(zone.polygon) == 4
+
+    def stored() -> list[tuple[str, str]]:
+        with sqlite3.connect(app.settings.storage.path) as conn:
+            return conn.execute("SELECT zone_id, event FROM zone_events").fetchall()
+
+    events = wait_until(stored, 90, "a dwell event in the new zone")
+    assert {zone_id for zone_id, _ in events} == {"plaza"}  # type: ignore[attr-defined]
+    page.reload()
+    page.wait_for_selector("#zone-table tr[data-zone=plaza]")
+    shot(page, "camera-zones")
+
+
 def test_an_invalid_line_shows_the_validator_message_and_changes_nothing(
         page: Page, daemon: tuple[App, Path, str]) -> None:
     _app, cfg, _base = daemon

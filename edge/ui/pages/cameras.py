@@ -1,4 +1,4 @@
-"""Cameras: the list, and each camera's page with the line and ROI editors.
+"""Cameras: the list, and each camera's page with the line, zone and ROI editors.
 
 Saving goes through ``edge.config.edit`` (the validated, comment-keeping, atomic YAML edit of
 ``edge line add``) and is then applied through the reload path, so a saved line counts at
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -22,11 +22,16 @@ from edge.config.edit import (
     Change,
     ConfigEditError,
     add_line,
+    add_zone,
     edit_config,
     remove_line,
+    remove_zone,
     replace_line,
+    replace_zone,
     set_camera_key,
 )
+from edge.config.zones import ZoneAnchor
+from edge.ui import zones as zone_forms
 from edge.ui.auth import CSRF_FIELD, require_change
 from edge.ui.forms import FormError, read_form, text
 from edge.ui.status import camera_states
@@ -100,14 +105,21 @@ def routes(console: Console, app: FastAPI) -> None:
 
     def page(request: Request, cam: CameraConfig, status: int = 200,
              errors: dict[str, str] | None = None, form: dict[str, Any] | None = None,
-             roi_errors: dict[str, str] | None = None) -> Response:
+             roi_errors: dict[str, str] | None = None,
+             zone_errors: dict[str, str] | None = None,
+             zone_form: dict[str, Any] | None = None) -> Response:
         state = next((s for s in camera_states(ctx) if s.id == cam.id), None)
         lines = [{"id": ln.id, "start": list(ln.start), "end": list(ln.end),
                   "in_side": ln.in_side, "classes": list(ln.classes),
                   "counts_occupancy": ln.counts_occupancy} for ln in cam.lines]
+        inside = ctx.zone_counts().get(cam.id, {})
         return console.render(
             request, "camera.html", code=status, cam=cam, state=state,
             lines_json=json.dumps(lines), roi_json=json.dumps(cam.roi),
+            zones_json=json.dumps(zone_forms.zones_json(cam)),
+            zones=zone_forms.zone_rows(cam, inside, ctx.reader),
+            anchors=get_args(ZoneAnchor), zone_errors=zone_errors or {},
+            zone_form=zone_form or {},
             classes=CANONICAL_CLASSES, errors=errors or {}, form=form or {},
             roi_errors=roi_errors or {}, editable=ctx.config_path is not None)
 
@@ -186,3 +198,34 @@ def routes(console: Console, app: FastAPI) -> None:
             except ConfigEditError as exc:
                 errors = {"roi": "; ".join(field_errors(str(exc)).values())}
         return page(request, cam, status=422, roi_errors=errors)
+
+    @app.post("/cameras/{camera_id}/zones")
+    async def save_zone(request: Request, camera_id: str) -> Response:
+        form = await read_form(request, 64 * 1024)
+        require_change(console.sessions, request, text(form, CSRF_FIELD, max_len=100))
+        cam = camera_or_404(camera_id)
+        zone, errors, shown = zone_forms.zone_from_form(form)
+        state = next((s for s in camera_states(ctx) if s.id == cam.id), None)
+        if state is not None and not errors:
+            errors.update(zone_forms.outside_picture(zone["polygon"], state.width,
+                                                     state.height))
+        if not errors:
+            original = shown["original_id"]
+            change = replace_zone(cam.id, original, zone) if original \
+                else add_zone(cam.id, zone)
+            try:
+                return console.done(f"/cameras/{cam.id}", save(change))
+            except ConfigEditError as exc:
+                errors = zone_forms.zone_field_errors(str(exc))
+        return page(request, cam, status=422, zone_errors=errors, zone_form=shown)
+
+    @app.post("/cameras/{camera_id}/zones/delete")
+    async def delete_zone(request: Request, camera_id: str) -> Response:
+        form = await read_form(request, 16 * 1024)
+        require_change(console.sessions, request, text(form, CSRF_FIELD, max_len=100))
+        cam = camera_or_404(camera_id)
+        try:
+            return console.done(f"/cameras/{cam.id}",
+                                save(remove_zone(cam.id, text(form, "zone_id", max_len=64))))
+        except ConfigEditError as exc:
+            return page(request, cam, status=422, zone_errors={"general": str(exc)})
