@@ -114,20 +114,56 @@ Change = Callable[[Any], str]
 """An edit of the parsed document; returns what it did, raises ConfigEditError to refuse."""
 
 
-def _lines_of(doc: Any, camera_id: str) -> Any:
-    return find(doc.get("cameras") or [], camera_id, "camera").setdefault("lines", [])
+def _add(camera_id: str, key: str, kind: str, item: dict[str, Any],
+         entry: Callable[[dict[str, Any]], dict[str, Any]] = dict) -> Change:
+    """The edit that appends ``item`` to the camera's list ``key`` (``lines``, ``zones``)."""
+    def change(doc: Any) -> str:
+        items = find(doc.get("cameras") or [], camera_id, "camera").setdefault(key, [])
+        if any(str(x.get("id")) == str(item.get("id")) for x in items):
+            raise ConfigEditError(f"camera {camera_id!r} already has a {kind} "
+                                  f"{item.get('id')!r}")
+        items.append(entry(item))
+        return f"added {kind} {item.get('id')} to {camera_id}"
+
+    return change
+
+
+def _replace(camera_id: str, key: str, kind: str, item_id: str, item: dict[str, Any],
+             entry: Callable[[dict[str, Any]], dict[str, Any]] = dict) -> Change:
+    """The edit that replaces entry ``item_id`` of the camera's list ``key`` by ``item``
+    (it may be renamed); keys ``item`` does not name are kept, keys it sets to ``None`` are
+    removed, comments beside the entry stay."""
+    def change(doc: Any) -> str:
+        items = find(doc.get("cameras") or [], camera_id, "camera").setdefault(key, [])
+        old = find(items, item_id, kind)
+        new_id = str(item.get("id", item_id))
+        if new_id != item_id and any(str(x.get("id")) == new_id for x in items):
+            raise ConfigEditError(f"camera {camera_id!r} already has a {kind} {new_id!r}")
+        for name in [k for k, v in item.items() if v is None]:
+            old.pop(name, None)
+        old.update(entry({k: v for k, v in item.items() if v is not None}))
+        return f"changed {kind} {item_id} of {camera_id}"
+
+    return change
+
+
+def _remove(camera_id: str, key: str, kind: str, item_id: str) -> Change:
+    """The edit that removes entry ``item_id`` from the camera's list ``key`` (an empty
+    list's key goes too)."""
+    def change(doc: Any) -> str:
+        cam = find(doc.get("cameras") or [], camera_id, "camera")
+        items = cam.get(key) or []
+        items.remove(find(items, item_id, kind))
+        if not items and key in cam:
+            del cam[key]
+        return f"removed {kind} {item_id} from {camera_id}"
+
+    return change
 
 
 def add_line(camera_id: str, line: dict[str, Any]) -> Change:
     """The edit that appends ``line`` (a ``LineConfig``-shaped mapping) to a camera."""
-    def change(doc: Any) -> str:
-        lines = _lines_of(doc, camera_id)
-        if any(str(ln.get("id")) == str(line.get("id")) for ln in lines):
-            raise ConfigEditError(f"camera {camera_id!r} already has a line {line.get('id')!r}")
-        lines.append(dict(line))
-        return f"added line {line.get('id')} to {camera_id}"
-
-    return change
+    return _add(camera_id, "lines", "line", line)
 
 
 def replace_line(camera_id: str, line_id: str, line: dict[str, Any]) -> Change:
@@ -136,31 +172,12 @@ def replace_line(camera_id: str, line_id: str, line: dict[str, Any]) -> Change:
     Keys of the old entry that ``line`` does not name (``min_frames``, ``band``) are kept, and
     so are the comments beside the entry.
     """
-    def change(doc: Any) -> str:
-        lines = _lines_of(doc, camera_id)
-        old = find(lines, line_id, "line")
-        new_id = str(line.get("id", line_id))
-        if new_id != line_id and any(str(ln.get("id")) == new_id for ln in lines):
-            raise ConfigEditError(f"camera {camera_id!r} already has a line {new_id!r}")
-        for key, value in line.items():
-            old[key] = value
-        return f"changed line {line_id} of {camera_id}"
-
-    return change
+    return _replace(camera_id, "lines", "line", line_id, line)
 
 
 def remove_line(camera_id: str, line_id: str) -> Change:
     """The edit that removes line ``line_id`` from a camera."""
-    def change(doc: Any) -> str:
-        lines = _lines_of(doc, camera_id)
-        lines.remove(find(lines, line_id, "line"))
-        return f"removed line {line_id} from {camera_id}"
-
-    return change
-
-
-def _zones_of(doc: Any, camera_id: str) -> Any:
-    return find(doc.get("cameras") or [], camera_id, "camera").setdefault("zones", [])
+    return _remove(camera_id, "lines", "line", line_id)
 
 
 def _flow(points: Any) -> Any:
@@ -205,14 +222,7 @@ def add_zone(camera_id: str, zone: dict[str, Any]) -> Change:
             "id": "plaza", "polygon": [[0, 288], [768, 288], [768, 576]], "dwell_s": 10}))
         # -> "added zone plaza to pets"
     """
-    def change(doc: Any) -> str:
-        zones = _zones_of(doc, camera_id)
-        if any(str(z.get("id")) == str(zone.get("id")) for z in zones):
-            raise ConfigEditError(f"camera {camera_id!r} already has a zone {zone.get('id')!r}")
-        zones.append(_zone_entry(zone))
-        return f"added zone {zone.get('id')} to {camera_id}"
-
-    return change
+    return _add(camera_id, "zones", "zone", zone, _zone_entry)
 
 
 def replace_zone(camera_id: str, zone_id: str, zone: dict[str, Any]) -> Change:
@@ -222,32 +232,13 @@ def replace_zone(camera_id: str, zone_id: str, zone: dict[str, Any]) -> Change:
     kept, and so are the comments beside the entry; a key whose new value is ``None``
     (``dwell_s``) is removed.
     """
-    def change(doc: Any) -> str:
-        zones = _zones_of(doc, camera_id)
-        old = find(zones, zone_id, "zone")
-        new_id = str(zone.get("id", zone_id))
-        if new_id != zone_id and any(str(z.get("id")) == new_id for z in zones):
-            raise ConfigEditError(f"camera {camera_id!r} already has a zone {new_id!r}")
-        for key in [k for k, v in zone.items() if v is None]:
-            old.pop(key, None)
-        old.update(_zone_entry(zone))
-        return f"changed zone {zone_id} of {camera_id}"
-
-    return change
+    return _replace(camera_id, "zones", "zone", zone_id, zone, _zone_entry)
 
 
 def remove_zone(camera_id: str, zone_id: str) -> Change:
     """The edit that removes zone ``zone_id`` from a camera (an empty ``zones:`` key goes
     too)."""
-    def change(doc: Any) -> str:
-        cam = find(doc.get("cameras") or [], camera_id, "camera")
-        zones = cam.get("zones") or []
-        zones.remove(find(zones, zone_id, "zone"))
-        if not zones and "zones" in cam:
-            del cam["zones"]
-        return f"removed zone {zone_id} from {camera_id}"
-
-    return change
+    return _remove(camera_id, "zones", "zone", zone_id)
 
 
 def set_camera_key(camera_id: str, key: str, value: Any) -> Change:

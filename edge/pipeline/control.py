@@ -11,7 +11,6 @@ since the previous tick. Settings are read on every tick, so a reload changes th
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Protocol
@@ -23,6 +22,7 @@ from edge.pipeline.reset import describe_resets
 from edge.store.direct import WriteRunner
 from edge.store.occupancy import RequestState, finish_reset_request
 from edge.store.queries import StoreReader
+from edge.threads import BackgroundThread
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class Refresher(Protocol):
         ...
 
 
-class ControlPoller:
+class ControlPoller(BackgroundThread):
     """One daemon thread that runs :meth:`tick` every ``period_s`` seconds.
 
     Args:
@@ -63,25 +63,7 @@ class ControlPoller:
         self._previous: datetime | None = None
         self._fired: set[tuple[date, str]] = set()
         self._answered: dict[int, tuple[RequestState, str]] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Start ticking on a daemon thread (the first tick only notes the time)."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="control", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 6.0) -> None:
-        """Stop after the current tick (a reset in progress waits for the loop)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    @property
-    def alive(self) -> bool:
-        """Whether the poller thread is running."""
-        return self._thread is not None and self._thread.is_alive()
+        super().__init__("control", stop_timeout_s=6.0)
 
     def _run(self) -> None:
         while True:

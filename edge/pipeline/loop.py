@@ -29,6 +29,7 @@ from edge.pipeline.services import TrackService, observe_all
 from edge.pipeline.stats import CameraStats
 from edge.pipeline.step import CameraPipeline, FrameResult, merge_detections
 from edge.telemetry import metrics
+from edge.threads import BackgroundThread
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class ModelRoute:
         return self.cameras is None or camera_id in self.cameras
 
 
-class InferenceLoop:
+class InferenceLoop(BackgroundThread):
     """Runs detection, tracking and counting for every camera on one thread.
 
     Args:
@@ -94,28 +95,11 @@ class InferenceLoop:
         self.frames_processed = 0
         self._order = list(cameras)
         self._next = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__("inference", stop_timeout_s=5.0)
         self._pending: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._last_detection: dict[str, float] = {}
         self._last_motion: dict[str, float] = {}
         self.finished = threading.Event()
-
-    def start(self) -> None:
-        """Start the loop thread."""
-        self._thread = threading.Thread(target=self._run, name="inference", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop after the current pass."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    @property
-    def alive(self) -> bool:
-        """Whether the loop thread is running."""
-        return self._thread is not None and self._thread.is_alive()
 
     def call_between_passes(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the loop thread before its next pass (config reloads change cameras

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import shutil
 import sqlite3
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import TypeVar
 from edge.store.direct import WriteRunner
 from edge.tables import all_tables
 from edge.telemetry import metrics
+from edge.threads import BackgroundThread
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def incremental_vacuum(conn: sqlite3.Connection, pages: int = VACUUM_PAGES) -> i
     return int(conn.execute("PRAGMA freelist_count").fetchone()[0])
 
 
-class RetentionJob:
+class RetentionJob(BackgroundThread):
     """Applies retention at start and every ``interval_s`` through the single writer.
 
     Each chunk of ``chunk_rows`` deletions and each vacuum step is its own writer
@@ -121,8 +121,7 @@ class RetentionJob:
         self.chunk_rows = chunk_rows
         self.vacuum_pages = vacuum_pages
         self.transactions = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="retention", daemon=True)
+        super().__init__("retention", stop_timeout_s=2.0)
         self.last: dict[str, int] = {}
 
     def run_once(self, now: datetime | None = None) -> dict[str, int]:
@@ -149,16 +148,6 @@ class RetentionJob:
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         self.transactions += 1
         return self.run_write(fn)
-
-    def start(self) -> None:
-        """Run now and then every ``interval_s``, on a thread."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the thread (a run in progress stops after its current chunk)."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(2.0)
 
     def _run(self) -> None:
         while True:

@@ -21,12 +21,12 @@ Example:
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from edge.telemetry.notify import notify
+from edge.threads import BackgroundThread
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def progress_checks(stall_s: float, workers: Mapping[str, Progressing | None],
     return checks
 
 
-class Watchdog:
+class Watchdog(BackgroundThread):
     """Every ``interval_s``: run the checks, send ``STATUS=``, and ``WATCHDOG=1`` when all pass.
 
     Args:
@@ -108,18 +108,7 @@ class Watchdog:
         self.ping = ping
         self.send = send
         self.problems: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="watchdog", daemon=True)
-
-    def start(self) -> None:
-        """Start ticking on a thread."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop ticking (first thing in a clean shutdown, so a slow stop is not a stall)."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(2.0)
+        super().__init__("watchdog", stop_timeout_s=2.0)
 
     def tick(self) -> bool:
         """Run the checks once and notify. Returns whether ``WATCHDOG=1`` was sent."""

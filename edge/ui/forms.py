@@ -6,6 +6,7 @@ Hostile bodies (huge, slow, deeply nested, wrongly encoded) get a clear 4xx, nev
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
@@ -91,3 +92,23 @@ def integer(form: FormData, name: str, *, low: int = 0, high: int = 100_000) -> 
     if not low <= value <= high:
         raise FormError(422, f"{name}: must be between {low} and {high}, got {value}")
     return value
+
+
+def validator_errors(message: str, field_of: re.Pattern[str]) -> dict[str, str]:
+    r"""Validator lines (``FILE: cameras[0].lines[1].start: msg``) by form field: the first
+    group of ``field_of`` that matched the line's location (or its whole match), else
+    ``general``; several messages for one field are joined with ``; ``.
+
+    >>> validator_errors("c.yaml: cameras[0].zones[2].dwell_s: Input should be > 0",
+    ...                  re.compile(r"zones\[\d+\]\.(\w+)"))
+    {'dwell_s': 'Input should be > 0'}
+    """
+    out: dict[str, str] = {}
+    for line in message.splitlines():
+        parts = line.split(": ", 2)
+        where, msg = (parts[1], parts[2]) if len(parts) == 3 else ("", line)
+        m = field_of.search(where)
+        key = (m.group(1) or m.group(0)) if m else "general"
+        out[key] = f"{out[key]}; {msg}" if key in out else msg
+    return out
+

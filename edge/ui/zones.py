@@ -18,7 +18,7 @@ from edge.config.base import CANONICAL_CLASSES
 from edge.config.models import CameraConfig
 from edge.config.zones import ZoneAnchor
 from edge.store.queries import StoreReader
-from edge.ui.forms import text
+from edge.ui.forms import text, validator_errors
 
 ZONE_FIELD_OF = re.compile(r"zones\[\d+\]\.(\w+)")
 _POINT = re.compile(r"(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)")
@@ -34,14 +34,7 @@ def zone_field_errors(message: str) -> dict[str, str]:
     >>> zone_field_errors("camera 'door' already has a zone 'plaza'")
     {'general': "camera 'door' already has a zone 'plaza'"}
     """
-    out: dict[str, str] = {}
-    for line in message.splitlines():
-        parts = line.split(": ", 2)
-        where, msg = (parts[1], parts[2]) if len(parts) == 3 else ("", line)
-        m = ZONE_FIELD_OF.search(where)
-        key = m.group(1) if m else "general"
-        out[key] = f"{out[key]}; {msg}" if key in out else msg
-    return out
+    return validator_errors(message, ZONE_FIELD_OF)
 
 
 def parse_points(raw: str) -> tuple[list[list[int]], str | None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, get_args
 
 from fastapi import FastAPI, Request
@@ -33,7 +34,7 @@ from edge.config.edit import (
 from edge.config.zones import ZoneAnchor
 from edge.ui import zones as zone_forms
 from edge.ui.auth import CSRF_FIELD, require_change
-from edge.ui.forms import FormError, read_form, text
+from edge.ui.forms import FormError, read_form, text, validator_errors
 from edge.ui.status import camera_states
 
 if TYPE_CHECKING:
@@ -51,14 +52,7 @@ def field_errors(message: str) -> dict[str, str]:
     >>> field_errors("c.yaml: cameras[0].lines[2].id: String should match pattern")
     {'id': 'String should match pattern'}
     """
-    out: dict[str, str] = {}
-    for line in message.splitlines():
-        parts = line.split(": ", 2)
-        where, msg = (parts[1], parts[2]) if len(parts) == 3 else ("", line)
-        m = FIELD_OF.search(where)
-        key = (m.group(1) or "roi") if m else "general"
-        out[key] = f"{out[key]}; {msg}" if key in out else msg
-    return out
+    return validator_errors(message, FIELD_OF)
 
 
 def _number(form: FormData, name: str, errors: dict[str, str], key: str) -> int:
@@ -171,16 +165,20 @@ def routes(console: Console, app: FastAPI) -> None:
         return page(request, cam, status=422, errors=errors,
                     form={**line, "original_id": original})
 
-    @app.post("/cameras/{camera_id}/lines/delete")
-    async def delete_line(request: Request, camera_id: str) -> Response:
+    async def delete(request: Request, camera_id: str, field: str,
+                     remove: Callable[[str, str], Change], errors_key: str) -> Response:
         form = await read_form(request, 16 * 1024)
         require_change(console.sessions, request, text(form, CSRF_FIELD, max_len=100))
         cam = camera_or_404(camera_id)
         try:
             return console.done(f"/cameras/{cam.id}",
-                                save(remove_line(cam.id, text(form, "line_id", max_len=64))))
+                                save(remove(cam.id, text(form, field, max_len=64))))
         except ConfigEditError as exc:
-            return page(request, cam, status=422, errors={"general": str(exc)})
+            return page(request, cam, status=422, **{errors_key: {"general": str(exc)}})
+
+    @app.post("/cameras/{camera_id}/lines/delete")
+    async def delete_line(request: Request, camera_id: str) -> Response:
+        return await delete(request, camera_id, "line_id", remove_line, "errors")
 
     @app.post("/cameras/{camera_id}/roi")
     async def save_roi(request: Request, camera_id: str) -> Response:
@@ -221,11 +219,4 @@ def routes(console: Console, app: FastAPI) -> None:
 
     @app.post("/cameras/{camera_id}/zones/delete")
     async def delete_zone(request: Request, camera_id: str) -> Response:
-        form = await read_form(request, 16 * 1024)
-        require_change(console.sessions, request, text(form, CSRF_FIELD, max_len=100))
-        cam = camera_or_404(camera_id)
-        try:
-            return console.done(f"/cameras/{cam.id}",
-                                save(remove_zone(cam.id, text(form, "zone_id", max_len=64))))
-        except ConfigEditError as exc:
-            return page(request, cam, status=422, zone_errors={"general": str(exc)})
+        return await delete(request, camera_id, "zone_id", remove_zone, "zone_errors")
