@@ -47,6 +47,7 @@ import numpy as np
 import supervision as sv
 
 from edge.analytics.attendance import AttendanceBook
+from edge.capture.slot import Frame
 from edge.config import load_settings
 from edge.config.identity import AttendanceConfig, BudgetConfig, IdentityConfig
 from edge.config.models import CameraConfig
@@ -173,7 +174,7 @@ def replay(dets: list[sv.Detections], gt: dict[int, list[tuple[int, np.ndarray]]
             x1, y1, x2, y2 = (int(v) for v in box)
             image[max(y1, 0):max(y1 + int(0.25 * (y2 - y1)), 0), max(x1, 0):max(x2, 0), 0] = (
                 0 if person is None else person + 1)
-        ticket = service.observe(image, (0, 0), result)
+        ticket = service.observe(Frame("cam", image, 0), result)
         service.drain()
         for answer in ticket.answers:
             if answer.answer.employee_id:

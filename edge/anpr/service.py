@@ -27,11 +27,13 @@ from edge.anpr.localise import PlateLocaliser
 from edge.anpr.ocr import OcrEngine, make_engine
 from edge.anpr.reader import PlateReader
 from edge.anpr.voting import Decision, PlateVote, Read
+from edge.capture.slot import Frame
 from edge.config.anpr import AnprConfig
 from edge.config.models import CANONICAL_CLASSES, VEHICLE_CLASSES, Settings
 from edge.events import Event, PlateRead, VehicleSeen
 from edge.pipeline.services import Ticket
 from edge.pipeline.step import FrameResult
+from edge.pipeline.tracks import TrackBook
 from edge.pipeline.workers import JobWorkers
 from edge.telemetry import metrics
 
@@ -91,7 +93,8 @@ class AnprService:
         self.localiser = localiser
         self.lists = lists or PlateLists(cfg.allow, cfg.deny, cfg.fuzzy_distance, cfg.folds)
         self.reader = PlateReader.from_config(engine, cfg)
-        self.tracks: dict[tuple[str, int], _Track] = {}
+        self.tracks: TrackBook[_Track] = TrackBook(cfg.track_gone_s, _no_track)
+        """Vehicle tracks by (camera, track id); gone ``track_gone_s`` after the last sight."""
         self.save_crop = save_crop
         """Called on a worker with (vehicle_uid, plate crop) when a plate is decided."""
         self.dropped = 0
@@ -104,20 +107,26 @@ class AnprService:
         self.pool.start()
 
     def stop(self, timeout: float = 3.0) -> None:
-        """Close every open vehicle row and stop the workers."""
+        """Finish the reads already queued, then decide and close every open vehicle row and
+        stop the workers (``timeout`` bounds it all).
+
+        The reads go first: when a stream ends (a file, or the daemon stopping) the last
+        vehicles' reads are often still queued, and a vote closed before them decided from
+        fewer reads (or none: no plate logged) than the track had."""
+        deadline = time.monotonic() + timeout
+        self.pool.drain(timeout)
         with self._lock:
-            events = [self._close(t, t.last_seen) for t in self.tracks.values() if t.exit is None]
-            self.tracks.clear()
+            events = [self._close(t, t.last_seen) for _k, t in self.tracks.clear()
+                      if t.exit is None]
         if events:
             self.emit(events)
-        self.pool.stop(timeout)
+        self.pool.stop(max(0.1, deadline - time.monotonic()))
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until queued jobs are done (tests)."""
         return self.pool.drain(timeout)
 
-    def observe(self, image: np.ndarray, offset: tuple[int, int],
-                result: FrameResult) -> Ticket:
+    def observe(self, frame: Frame, result: FrameResult) -> Ticket:
         """Track vehicles, log entries and exits, queue plate reads; never blocks."""
         cam, ts, now = result.camera_id, result.ts, result.ts.timestamp()
         dets = result.detections
@@ -131,31 +140,26 @@ class AnprService:
                     if track_id < 0 or int(dets.class_id[i]) not in VEHICLE_IDS:
                         continue
                     key = (cam, int(track_id))
-                    t = self.tracks.get(key)
-                    if t is None:
-                        t = self.tracks[key] = _Track(
-                            str(uuid.uuid4()), cam, int(track_id),
-                            CANONICAL_CLASSES[int(dets.class_id[i])], ts, ts,
-                            PlateVote(self.cfg.min_votes, self.cfg.min_share))
+                    seen = self.tracks.see(key, now, lambda k, i=i: _Track(
+                        str(uuid.uuid4()), k[0], k[1],
+                        CANONICAL_CLASSES[int(dets.class_id[i])], ts, ts,
+                        PlateVote(self.cfg.min_votes, self.cfg.min_share)))
+                    t = seen.state
+                    if seen.frames == 1:
                         events.append(self._snapshot(t))
                     t.last_seen = ts
                     if t.exit is None and int(track_id) in exits:
                         events.append(self._close(t, ts))
                     if (t.decided is None and t.reads < self.cfg.max_reads_per_track
                             and now - t.last_read >= self.cfg.read_interval_s):
-                        x1, y1, x2, y2 = (int(v) for v in dets.xyxy[i]
-                                          - np.array([*offset, *offset]))
-                        crop = image[max(0, y1):max(0, y2), max(0, x1):max(0, x2)]
+                        crop = frame.crop(dets.xyxy[i])
                         if crop.size:
                             t.reads += 1
                             t.last_read = now
                             jobs.append((t, crop.copy()))
                             continue
                     answers.append(self._answer(t, ts))
-            gone = [k for k, t in self.tracks.items() if k[0] == cam and
-                    (ts - t.last_seen).total_seconds() > self.cfg.track_gone_s]
-            for k in gone:
-                t = self.tracks.pop(k)
+            for _k, t in self.tracks.gone(cam, now):
                 if t.exit is None:
                     events.append(self._close(t, t.last_seen))
         if events:
@@ -204,7 +208,8 @@ class AnprService:
 
     def _job(self, job: tuple[_Track, np.ndarray, Ticket]) -> None:
         t, crop, ticket = job
-        self._read(t, crop)
+        if t.decided is None:  # reads queued before the plate was decided are not needed
+            self._read(t, crop)
         ticket.add(self._answer(t, t.last_seen))
         ticket.finish_one()
 
@@ -268,3 +273,8 @@ def build_anpr_service(settings: Settings, emit: Callable[[Sequence[Event]], Non
                 cv2.imwrite(str(root / f"{vehicle_uid}.jpg"), crop)
 
     return AnprService(cfg, engine, emit, localiser=localiser, lists=lists, save_crop=saver)
+
+
+def _no_track(key: tuple[str, int]) -> _Track:
+    raise KeyError(f"vehicle track {key} must be made where it is first seen")
+

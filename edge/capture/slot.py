@@ -44,6 +44,22 @@ class Frame:
         """The whole decoded picture (``image`` itself when no ROI crops it)."""
         return self.image if self.full is None else self.full
 
+    def crop(self, xyxy: np.ndarray | tuple[float, float, float, float]) -> np.ndarray:
+        """The part of the whole picture inside a full-frame box (clipped to the picture;
+        empty when the box lies outside it). A view: copy it to keep it.
+
+        Example:
+            >>> f = Frame("cam", np.zeros((100, 200, 3), np.uint8), 1)
+            >>> f.crop((150, 80, 260, 130)).shape
+            (20, 50, 3)
+        """
+        picture = self.picture
+        h, w = picture.shape[:2]
+        x1, y1, x2, y2 = (float(v) for v in xyxy)
+        left, top = min(max(int(x1), 0), w), min(max(int(y1), 0), h)
+        right, bottom = min(max(int(x2), left), w), min(max(int(y2), top), h)
+        return picture[top:bottom, left:right]
+
 
 class FrameSlot:
     """Holds the newest frame of one camera.

@@ -77,15 +77,12 @@ class GateResult:
     face: FaceBox | None = None
 
 
-def head_crop(frame: np.ndarray, person_xyxy: np.ndarray, share: float = 0.45) -> tuple[
-        np.ndarray, tuple[int, int]]:
-    """The top ``share`` of a person box, widened by 15 % each side; returns (crop, offset)."""
-    h, w = frame.shape[:2]
+def head_box(person_xyxy: np.ndarray, share: float = 0.45) -> np.ndarray:
+    """The head region of a person box: its top ``share``, widened by 15 % each side (same
+    coordinates as the box; crop it with ``Frame.crop``, which clips to the picture)."""
     x1, y1, x2, y2 = (float(v) for v in person_xyxy)
     pad = 0.15 * (x2 - x1)
-    left, right = max(0, int(x1 - pad)), min(w, int(x2 + pad))
-    top, bottom = max(0, int(y1)), min(h, int(y1 + share * (y2 - y1)))
-    return frame[top:bottom, left:right], (left, top)
+    return np.array([x1 - pad, y1, x2 + pad, y1 + share * (y2 - y1)])
 
 
 def sharpness(gray: np.ndarray) -> float:

@@ -28,17 +28,19 @@ from typing import Any, Protocol
 import numpy as np
 
 from edge.analytics.attendance import AttendanceBook
+from edge.capture.slot import Frame
 from edge.config.identity import IdentityConfig
 from edge.events import Event, IdentityResolved
 from edge.identity.answer import Identification
 from edge.identity.cache import Action, CachePolicy, TrackIdentityCache
-from edge.identity.faces import FaceBox, GateResult, head_crop
+from edge.identity.faces import FaceBox, GateResult, head_box
 from edge.identity.guard import CallBudget, CircuitBreaker
 from edge.identity.rekognition import BackendUnavailable
 from edge.identity.switches import SwitchWatch
 from edge.pipeline.services import Ticket
 from edge.pipeline.stats import ServiceTally
 from edge.pipeline.step import PERSON_ID, FrameResult
+from edge.pipeline.tracks import TrackBook
 from edge.pipeline.workers import JobWorkers
 from edge.telemetry import metrics
 
@@ -151,8 +153,8 @@ class IdentityService:
         self.dropped = 0
         self.pool: JobWorkers[_Job] = JobWorkers("identity", self._run, cfg.workers,
                                                  cfg.queue_max, lambda j: j.ticket.finish_one())
-        self._last_seen: dict[tuple[str, int], float] = {}
-        self._frames_seen: dict[tuple[str, int], int] = {}
+        self.tracks: TrackBook[None] = TrackBook(cfg.track_gone_s, lambda _key: None)
+        """Person tracks seen (frames, last time); gone ``track_gone_s`` after the last."""
         self.eligible_tracks = 0
         """Person tracks seen long enough to be asked about (``min_track_frames``)."""
 
@@ -169,8 +171,7 @@ class IdentityService:
         return self.pool.drain(timeout)
 
     # -- inference thread ---------------------------------------------------------------
-    def observe(self, image: np.ndarray, offset: tuple[int, int],
-                result: FrameResult) -> Ticket:
+    def observe(self, frame: Frame, result: FrameResult) -> Ticket:
         """Answer person tracks from the cache or queue a face job; feed attendance."""
         cam = result.camera_id
         now = result.ts.timestamp()
@@ -182,18 +183,16 @@ class IdentityService:
         warning = None
         if dets.tracker_id is not None and dets.class_id is not None and len(dets):
             down = self.backend.cloud and self.breaker.refusing(time.monotonic())
-            shift = np.array([*offset, *offset], dtype=np.float64)
             people = np.flatnonzero((dets.class_id == PERSON_ID) & (dets.tracker_id >= 0))
             view = self.switches.update(cam, [int(t) for t in dets.tracker_id[people]],
-                                        dets.xyxy[people] - shift, image, now)
+                                        dets.xyxy[people], frame.picture, now)
             for track, reason in view.suspects.items():
                 if self.cache.doubt((cam, track), view.since.get(track, now), reason):
                     metrics.IDENTITY_DOUBTS.labels(reason).inc()
             for i in people:
                 track = int(dets.tracker_id[i])
                 key = (cam, track)
-                self._last_seen[key] = now
-                seen = self._frames_seen[key] = self._frames_seen.get(key, 0) + 1
+                seen = self.tracks.see(key, now).frames
                 if seen < self.cfg.min_track_frames:
                     continue
                 self.eligible_tracks += int(seen == self.cfg.min_track_frames)
@@ -209,7 +208,7 @@ class IdentityService:
                         self.cache.refund(key)
                     shown = self._fallback(key) or shown
                 elif action is Action.ASK:
-                    crop, _ = head_crop(image, dets.xyxy[i] - shift)
+                    crop = frame.crop(head_box(dets.xyxy[i]))
                     if crop.size:
                         jobs.append(_Job(cam, track, crop.copy(), result.ts, Ticket(),
                                          role.attendance_point))
@@ -254,15 +253,11 @@ class IdentityService:
             self.emit(events)
 
     def _forget_gone(self, camera_id: str, now: float) -> None:
-        gone_before = now - self.cfg.track_gone_s
-        stale = [k for k, t in self._last_seen.items() if k[0] == camera_id and t < gone_before]
-        if not stale:
+        gone = self.tracks.gone(camera_id, now)
+        if not gone:
             return
-        for k in stale:
-            del self._last_seen[k]
-            self._frames_seen.pop(k, None)
-        self.switches.forget(camera_id, [k[1] for k in stale])
-        alive = {k for k in self._last_seen if k[0] == camera_id}
+        self.switches.forget(camera_id, [k[1] for k, _ in gone])
+        alive = {k for k, _ in self.tracks.items() if k[0] == camera_id}
         self.cache.end_tracks(alive, camera_id)
 
     # -- workers ------------------------------------------------------------------------

@@ -223,7 +223,7 @@ class InferenceLoop(BackgroundThread):
             if pipeline is None:
                 pipeline = self.pipelines[frame.camera_id] = self.make_pipeline(frame.camera_id)
             result = pipeline.process(frame.seq, frame.wall_ts, merged)
-            observe_all(self.services, frame.image, frame.offset, result)
+            observe_all(self.services, frame, result)
             stats = self.stats.get(frame.camera_id)
             if stats is not None:
                 processing_ms = (time.monotonic() - taken_at) * 1000.0

@@ -15,8 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-import numpy as np
-
+from edge.capture.slot import Frame
 from edge.pipeline.step import FrameResult
 from edge.telemetry import metrics
 
@@ -66,16 +65,15 @@ class TrackService(Protocol):
 
     name: str
 
-    def observe(self, image: np.ndarray, offset: tuple[int, int],
-                result: FrameResult) -> Ticket:
+    def observe(self, frame: Frame, result: FrameResult) -> Ticket:
         """Look at one processed frame; must not block.
 
         Args:
-            image: the BGR frame the detector saw (a ROI crop when ``offset`` is not 0, 0).
-            offset: top-left of ``image`` in full-frame coordinates; boxes in
-                ``result.detections`` are full-frame, so subtract it to index ``image``.
-            result: the step's result: ``detections`` carry ``tracker_id``, canonical
-                ``class_id`` and ``data["class_name"]``; ``crossings`` of this frame.
+            frame: the decoded frame; ``frame.crop(xyxy)`` cuts a full-frame box out of the
+                whole picture (whatever ROI the detector was given).
+            result: the step's result: ``detections`` carry full-frame ``xyxy``,
+                ``tracker_id``, canonical ``class_id`` and ``data["class_name"]``;
+                ``crossings`` of this frame.
         """
         ...
 
@@ -92,7 +90,7 @@ Emit = Callable[[list[Any]], None]
 """Where services send events (the store writer's ``submit_many``)."""
 
 
-def observe_all(services: Sequence[TrackService], image: np.ndarray, offset: tuple[int, int],
+def observe_all(services: Sequence[TrackService], frame: Frame,
                 result: FrameResult) -> dict[str, Ticket]:
     """Show a frame to every service; one failing service never stops the others or the loop.
 
@@ -102,7 +100,7 @@ def observe_all(services: Sequence[TrackService], image: np.ndarray, offset: tup
     tickets: dict[str, Ticket] = {}
     for svc in services:
         try:
-            tickets[svc.name] = svc.observe(image, offset, result)
+            tickets[svc.name] = svc.observe(frame, result)
         except Exception as exc:
             metrics.SERVICE_ERRORS.labels(svc.name).inc()
             log.exception("%s service failed on %s frame %d", svc.name, result.camera_id,

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+from edge.capture.slot import Frame
 from edge.config.models import CameraConfig, TrackingConfig
 from edge.events import Event
 from edge.pipeline.loop import ModelRoute
@@ -95,7 +96,7 @@ class SingleFrameProcessor:
             frame_id = self._frame_ids.get(camera_id, 0) + 1
             self._frame_ids[camera_id] = frame_id
             result = pipe.process(frame_id, datetime.now(timezone.utc), merged)
-            tickets = observe_all(self.services, image, (0, 0), result)
+            tickets = observe_all(self.services, Frame(camera_id, image, frame_id), result)
             t2 = time.perf_counter()
             if result.events:
                 self.emit(result.events)

@@ -17,6 +17,7 @@ from edge.anpr.ocr import OcrText, plate_line, prepare, scene
 from edge.anpr.reader import PlateReader
 from edge.anpr.service import AnprService
 from edge.anpr.voting import PlateVote, Read
+from edge.capture.slot import Frame
 from edge.config.anpr import AnprConfig
 from edge.events import PlateRead, VehicleSeen
 from edge.pipeline.step import FrameResult
@@ -143,10 +144,10 @@ def test_service_reads_until_decided_then_logs_one_row_with_exit() -> None:
     image = np.random.default_rng(0).integers(0, 255, (480, 640, 3), np.uint8)
     answers = []
     for i in range(6):
-        t = svc.observe(image, (0, 0), frame(i))
+        t = svc.observe(Frame("cam", image, 0), frame(i))
         assert t.wait(5)
         answers.append(t.answers[0].to_legacy())
-    svc.observe(image, (0, 0), frame(6, exit_=True))
+    svc.observe(Frame("cam", image, 0), frame(6, exit_=True))
     svc.stop()
     reads = [e for e in events if isinstance(e, PlateRead)]
     assert len(reads) == 3  # decided after three agreeing reads: no more OCR
@@ -167,8 +168,8 @@ def test_a_track_that_disappears_is_closed_with_its_best_plate() -> None:
                       Engine(["TG02XY5678"]), events.extend)
     svc.start()
     image = np.random.default_rng(1).integers(0, 255, (480, 640, 3), np.uint8)
-    svc.observe(image, (0, 0), frame(0)).wait(5)
-    svc.observe(image, (0, 0), frame(5, present=False))
+    svc.observe(Frame("cam", image, 0), frame(0)).wait(5)
+    svc.observe(Frame("cam", image, 0), frame(5, present=False))
     svc.stop()
     last = [e for e in events if isinstance(e, VehicleSeen)][-1]
     assert (last.plate_number, last.exit_time) == ("TG02XY5678", T0)
@@ -270,7 +271,7 @@ def test_when_the_plate_model_finds_nothing_the_text_detector_reads_if_allowed(
                       localiser=NoPlate())  # type: ignore[arg-type]
     svc.start()
     image = np.random.default_rng(2).integers(0, 255, (480, 640, 3), np.uint8)
-    assert svc.observe(image, (0, 0), frame(0)).wait(5)
+    assert svc.observe(Frame("cam", image, 0), frame(0)).wait(5)
     svc.stop()
     reads = [e.plate_text for e in events if isinstance(e, PlateRead)]
     assert (reads, engine.asked) == ((["MH12DE1433"], [None]) if fallback else ([], []))

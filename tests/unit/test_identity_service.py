@@ -13,6 +13,7 @@ import supervision as sv
 
 from edge.analytics.attendance import AttendanceBook
 from edge.analytics.lines import LineCrossing
+from edge.capture.slot import Frame
 from edge.config.identity import AttendanceConfig, BreakerConfig, IdentityConfig, ShiftConfig
 from edge.events import AttendanceMarked, IdentityResolved
 from edge.identity.answer import Identification
@@ -79,7 +80,7 @@ def test_one_call_per_track_then_cache_hits() -> None:
     svc = service(backend, events)
     sources = []
     for i in range(50):
-        t = svc.observe(IMAGE, (0, 0), frame(i, [1]))
+        t = svc.observe(Frame("cam", IMAGE, 0), frame(i, [1]))
         assert t.wait(5)
         sources += [a.answer.source for a in t.answers]
     svc.stop()
@@ -96,8 +97,8 @@ def test_crossing_before_the_name_is_known_checks_in_when_it_arrives() -> None:
     backend, events = Backend(), []
     backend.hanging = True  # the name arrives after the crossing
     svc = service(backend, events)
-    t = svc.observe(IMAGE, (0, 0), frame(0, [4]))
-    svc.observe(IMAGE, (0, 0), frame(1, [4], [LineCrossing("main", 4, "person", "entry")]))
+    t = svc.observe(Frame("cam", IMAGE, 0), frame(0, [4]))
+    svc.observe(Frame("cam", IMAGE, 0), frame(1, [4], [LineCrossing("main", 4, "person", "entry")]))
     backend.hang.set()
     assert t.wait(5) and svc.drain()
     svc.stop()
@@ -114,7 +115,7 @@ def test_breaker_opens_on_throttling_and_cameras_keep_their_pace() -> None:
     slowest, warnings = 0.0, set()
     for i in range(300):
         t0 = time.perf_counter()
-        ticket = svc.observe(IMAGE, (0, 0), frame(i, [1, 2, 3]))
+        ticket = svc.observe(Frame("cam", IMAGE, 0), frame(i, [1, 2, 3]))
         slowest = max(slowest, time.perf_counter() - t0)
         ticket.wait(2)
         warnings.add(ticket.warning)
@@ -133,7 +134,7 @@ def test_a_hung_backend_fills_the_queue_drops_jobs_and_never_blocks() -> None:
     slowest = 0.0
     for i in range(200):
         t0 = time.perf_counter()
-        svc.observe(IMAGE, (0, 0), frame(i, [1, 2, 3, 4]))
+        svc.observe(Frame("cam", IMAGE, 0), frame(i, [1, 2, 3, 4]))
         slowest = max(slowest, time.perf_counter() - t0)
     backend.hang.set()
     svc.drain()
@@ -151,7 +152,7 @@ def test_no_match_is_retried_at_most_max_attempts() -> None:
     backend, events = Stranger(), []
     svc = service(backend, events, max_attempts=3, retry_interval_s=1.0)
     for i in range(100):  # 10 s of video at 10 fps
-        svc.observe(IMAGE, (0, 0), frame(i, [9])).wait(5)
+        svc.observe(Frame("cam", IMAGE, 0), frame(i, [9])).wait(5)
     svc.stop()
     assert backend.calls == 3
     assert all(e.employee_id is None for e in events)
@@ -171,7 +172,7 @@ def test_a_stranger_needs_agreeing_answers_when_confirmations_is_two() -> None:
     svc = service(backend, events, confirmations=2, max_attempts=5, retry_interval_s=0.0)
     names = []
     for i in range(6):
-        t = svc.observe(IMAGE, (0, 0), frame(i, [5]))
+        t = svc.observe(Frame("cam", IMAGE, 0), frame(i, [5]))
         t.wait(5)
         names.append([a.answer.name for a in t.answers])
     svc.stop()
@@ -183,9 +184,9 @@ def test_a_stranger_needs_agreeing_answers_when_confirmations_is_two() -> None:
 def test_a_track_is_asked_about_only_once_it_has_lasted_min_track_frames() -> None:
     backend, events = Backend(), []
     svc = service(backend, events, min_track_frames=3)
-    svc.observe(IMAGE, (0, 0), frame(0, [1, 2])).wait(5)
-    svc.observe(IMAGE, (0, 0), frame(1, [1])).wait(5)  # track 2 flickered once and is gone
+    svc.observe(Frame("cam", IMAGE, 0), frame(0, [1, 2])).wait(5)
+    svc.observe(Frame("cam", IMAGE, 0), frame(1, [1])).wait(5)  # track 2 flickered once and is gone
     assert backend.calls == 0
-    svc.observe(IMAGE, (0, 0), frame(2, [1])).wait(5)
+    svc.observe(Frame("cam", IMAGE, 0), frame(2, [1])).wait(5)
     svc.stop()
     assert backend.calls == 1 and svc.eligible_tracks == 1

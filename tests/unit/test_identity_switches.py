@@ -13,6 +13,7 @@ import supervision as sv
 
 from edge.analytics.attendance import AttendanceBook
 from edge.analytics.lines import LineCrossing
+from edge.capture.slot import Frame
 from edge.config.identity import AttendanceConfig, IdentityConfig, SwitchConfig
 from edge.events import AttendanceCorrected, AttendanceMarked, Event
 from edge.identity.answer import Identification
@@ -93,7 +94,7 @@ def run_frames(svc: IdentityService, frames: list[tuple[list[tuple[int, tuple[in
     asked_before = svc.calls
     for k, (people, crossings) in enumerate(frames):
         image, dets = scene(people)
-        svc.observe(image, (0, 0), result(start + k, dets, crossings))
+        svc.observe(Frame("cam", image, 0), result(start + k, dets, crossings))
         svc.drain()
     return svc.calls - asked_before
 

@@ -115,14 +115,14 @@ def test_services_see_every_frame_and_a_failing_one_stops_nothing() -> None:
     class Watcher:
         name = "watch"
 
-        def observe(self, image: np.ndarray, offset: tuple[int, int], result) -> Ticket:  # type: ignore[no-untyped-def]
-            seen.append((result.camera_id, offset, len(result.detections)))
+        def observe(self, frame: Frame, result) -> Ticket:  # type: ignore[no-untyped-def]
+            seen.append((result.camera_id, frame.offset, len(result.detections)))
             return Ticket()
 
     class Broken:
         name = "broken"
 
-        def observe(self, image: np.ndarray, offset: tuple[int, int], result) -> Ticket:  # type: ignore[no-untyped-def]
+        def observe(self, frame: Frame, result) -> Ticket:  # type: ignore[no-untyped-def]
             raise RuntimeError("boom")
 
     cameras = cams(2)
