@@ -1,11 +1,11 @@
-"""Config reload (SIGHUP): cameras and lines change without a restart.
+"""Config reload (SIGHUP): cameras, lines and zones change without a restart.
 
 The change is applied on the inference loop's thread between two passes, so no pass sees
 half of it: the daemon's :class:`~edge.pipeline.cameras.CameraSet` stops removed cameras,
-starts new ones, reopens cameras whose stream settings changed, and swaps changed lines in
-their pipelines (unchanged lines keep their counts and track state). The ``occupancy``
-section (reset schedule) applies at once too. Other sections need a restart; the reload says
-which.
+starts new ones, reopens cameras whose stream settings changed, and applies changed lines and
+zones to their pipelines (unchanged rules keep their counts, visits and track state). The
+``occupancy`` section (reset schedule) applies at once too. Other sections need a restart;
+the reload says which.
 """
 
 from __future__ import annotations

@@ -67,6 +67,7 @@ def stats(config: Path = ConfigOpt) -> None:
 
     Example: edge db stats -c /etc/edge/cameras.yaml
     """
+    from edge.store.queries import StoreReader
     from edge.store.schema import connect
 
     path = _path(config)
@@ -75,12 +76,12 @@ def stats(config: Path = ConfigOpt) -> None:
     wal = path.with_name(path.name + "-wal")
     typer.echo(f"{path}: {path.stat().st_size / 2**20:.1f} MB, WAL "
                f"{(wal.stat().st_size if wal.exists() else 0) / 2**20:.1f} MB, schema v{version}")
-    for table, column in TABLES.items():
-        n, first, last = conn.execute(
-            f"SELECT COUNT(*), MIN({column}), MAX({column}) FROM {table}").fetchone()
-        span = f"  {first[:19]} .. {last[:19]}" if first else ""
-        typer.echo(f"  {table:<24} {n:>9}{span}")
     conn.close()
+    reader = StoreReader(path)
+    for table, column in TABLES.items():
+        n, first, last = reader.table_span(table, column)
+        span = f"  {first[:19]} .. {last[:19]}" if first and last else ""
+        typer.echo(f"  {table:<24} {n:>9}{span}")
 
 
 @db_app.command("export")
@@ -101,16 +102,15 @@ def export(table: str = typer.Option(..., help=", ".join(TABLES)),
     if fmt not in ("csv", "json"):
         typer.echo("edge: --format must be csv or json", err=True)
         raise typer.Exit(2)
-    where, params = "", ()
+    cutoff = None
     if since:
         try:
             cutoff = utc_iso(since)
         except ValueError:
             typer.echo(f"edge: --since: not an ISO date or date-time: {since!r}", err=True)
             raise typer.Exit(2) from None
-        where, params = f" WHERE {TABLES[table]} >= ?", (cutoff,)
     path = _path(config)
-    rows = StoreReader(path).rows(f"SELECT * FROM {table}{where} ORDER BY 1", params)
+    rows = StoreReader(path).table_rows(table, TABLES[table], cutoff)
     out = output.open("w", newline="") if output else sys.stdout
     try:
         if fmt == "json":

@@ -110,3 +110,18 @@ class StoreReader:
                            (since,)):
             out.setdefault((r["camera_id"], r["zone_id"]), {})[r["event"]] = int(r["n"])
         return out
+
+    def table_span(self, table: str, time_column: str) -> tuple[int, str | None, str | None]:
+        """Rows of a catalogued table (``edge.tables``) with its oldest and newest time."""
+        rows = self.rows(f"SELECT COUNT(*) AS n, MIN({time_column}) AS first, "
+                         f"MAX({time_column}) AS last FROM {table}")
+        return (int(rows[0]["n"]), rows[0]["first"], rows[0]["last"]) if rows else (0, None,
+                                                                                   None)
+
+    def table_rows(self, table: str, time_column: str, since: str | None = None
+                   ) -> list[dict[str, Any]]:
+        """Every row of a catalogued table, at or after ``since`` on its time column when
+        given, in insertion order."""
+        where, params = (f" WHERE {time_column} >= ?", (since,)) if since else ("", ())
+        return self.rows(f"SELECT * FROM {table}{where} ORDER BY 1", params)
+
