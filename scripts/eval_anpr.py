@@ -2,9 +2,12 @@
 """Plate reading accuracy and latency on ../shared/data/anpr, per engine x localiser.
 
 Each image is read with the plate formats of a configuration: ``default`` is ``AnprConfig()``
-(Indian formats + generic fallback writing O as 0, whatever the photo's country),
+(Indian formats; a read that fits none is kept as read), whatever the photo's country,
 ``regional`` the built-in region a deployment there would set (``anpr.region: eu`` for the
-European photos, ``us`` for the American ones).
+European photos, ``us`` for the American ones: the label's region before any ``-``), and
+``auto`` is ``anpr.region: auto`` with its default list of regions. After the full table a
+summary gives each region's accuracy per configuration side by side, and how far the
+default falls below the region set.
 
 Full car photos are read as the service reads a vehicle (``PlateReader.read_picture``: the
 next plate box when the best reads as nothing, a box widened when the text runs off it),
@@ -19,7 +22,7 @@ never instead. Nothing is tuned per file.
 
 Example:
     python scripts/eval_anpr.py --data ../shared/data/anpr --engines rapidocr easyocr \\
-        --localisers platedet text [--configs default regional] [--limit 50] [--json] \
+        --localisers platedet text [--configs default regional auto] [--limit 50] [--json] \
         [--misses misses.csv]
 """
 
@@ -41,7 +44,7 @@ from edge.anpr.formats import apply_folds
 from edge.anpr.localise import PlateLocaliser
 from edge.anpr.ocr import RECOGNISERS, make_engine
 from edge.anpr.reader import PlateReader
-from edge.config.anpr import AnprConfig
+from edge.config.anpr import REGIONS, AnprConfig
 
 
 def load(data: Path, limit: int | None) -> list[dict[str, str]]:
@@ -65,14 +68,43 @@ def fold_o0(text: str) -> str:
     return apply_folds(text, {"O": "0"})
 
 
+CONFIGS = ("default", "regional", "auto")
+
+
+def config_for(config: str, region: str) -> AnprConfig:
+    """The configuration ``config`` (one of :data:`CONFIGS`) for photos of ``region``."""
+    if config == "default":
+        return AnprConfig()
+    if config == "auto":
+        return AnprConfig(region="auto")
+    if region not in REGIONS:
+        raise SystemExit(f"eval_anpr: labels.csv region {region!r} is no built-in region "
+                         f"({', '.join(REGIONS)})")
+    return AnprConfig(region=region)
+
+
+def summary(table: list[dict]) -> list[dict]:
+    """Per engine, localiser, kind and region: accuracy of each configuration side by side,
+    and ``gap``: default minus regional, in points (negative: the default reads fewer)."""
+    out: dict[tuple, dict] = {}
+    for t in table:
+        key = (t["engine"], t["localiser"], t["kind"], t["region"])
+        row = out.setdefault(key, {"engine": t["engine"], "localiser": t["localiser"],
+                                   "kind": t["kind"], "region": t["region"], "n": t["n"]})
+        row[t["config"]] = t["accuracy"]
+    for row in out.values():
+        if "default" in row and "regional" in row:
+            row["gap"] = round((row["default"] - row["regional"]) * 100, 1)
+    return list(out.values())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every engine x localiser and print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data/anpr"))
     ap.add_argument("--engines", nargs="+", default=["rapidocr", "easyocr"])
     ap.add_argument("--localisers", nargs="+", default=["platedet", "text"])
-    ap.add_argument("--configs", nargs="+", default=["default", "regional"],
-                    choices=["default", "regional"])
+    ap.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=CONFIGS)
     ap.add_argument("--recognisers", nargs="+", default=[AnprConfig().recogniser],
                     choices=["ppocrv4", *RECOGNISERS], help="RapidOCR recognisers to measure")
     ap.add_argument("--models-dir", type=Path, default=Path("models"))
@@ -92,10 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         for spec in args.recognisers if name == "rapidocr" else [""]:
             label = f"{name} {spec}".strip()
             engines[label] = make_engine(name, spec or "ppocrv4", args.models_dir)
+    regions = sorted({r["region"].split("-")[0] for r in rows})
     for engine_name, config in ((e, c) for e in engines for c in args.configs):
-        readers = {region: PlateReader.from_config(
-            engines[engine_name], cfg if config == "default" else AnprConfig(region=region))
-            for region in ("eu", "us")}
+        readers = {region: PlateReader.from_config(engines[engine_name], config_for(config, region))
+                   for region in regions}
         for loc in args.localisers:
             stats: dict[tuple[str, str], list[tuple[bool, bool, float]]] = defaultdict(list)
             for r in rows:
@@ -141,13 +173,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(table, indent=2))
         return 0
+    print_table(table, args.configs)
+    return 0
+
+
+def print_table(table: list[dict], configs: list[str]) -> None:
+    """The full table, then the per-region summary (Markdown)."""
     print("| engine | config | localiser | images | region | exact | accuracy | O=0 | median ms |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for t in table:
         print(f"| {t['engine']} | {t['config']} | {t['localiser']} | {t['kind']} | {t['region']} | "
               f"{t['exact']}/{t['n']} | {t['accuracy']:.1%} | {t['accuracy_o0']:.1%} | "
               f"{t['median_ms']} |")
-    return 0
+    print()
+    print(f"| localiser | images | region | n | {' | '.join(configs)} | default - regional |")
+    print("| --- | --- | --- | --- |" + " --- |" * len(configs) + " --- |")
+    for r in summary(table):
+        gap = f"{r['gap']:+.1f}" if "gap" in r else "-"
+        accs = " | ".join(f"{r[c]:.1%}" if c in r else "-" for c in configs)
+        print(f"| {r['localiser']} | {r['kind']} | {r['region']} | {r['n']} | {accs} | {gap} |")
 
 
 if __name__ == "__main__":

@@ -21,16 +21,22 @@ from edge.store.plates import delete_plate, upsert_plate
 Status = Literal["allowed", "denied", "unknown"]
 
 
+MATCH_FOLDS: dict[str, str] = {"O": "0"}
+"""Folded on both sides of every list match, whatever the region: O and 0 are the commonest
+confusion, and counting them as one only lets a listed plate match its own misreads (it
+changes no stored plate and no read)."""
+
+
 class PlateLists:
     """Deny wins over allow; a plate matches an entry within ``max_distance`` edits.
 
-    ``folds`` (the reader's, e.g. ``{"O": "0"}``) are applied to entries and reads alike, so
-    an entry typed ``BLOGGER`` matches the read ``BL0GGER`` without spending an edit.
+    :data:`MATCH_FOLDS` and ``folds`` (the reader's) are applied to entries and reads alike,
+    so an entry typed ``BLOGGER`` matches the read ``BL0GGER`` without spending an edit.
     """
 
     def __init__(self, allow: Iterable[str] = (), deny: Iterable[str] = (),
                  max_distance: int = 1, folds: dict[str, str] | None = None) -> None:
-        self.folds = dict(folds or {})
+        self.folds = {**MATCH_FOLDS, **(folds or {})}
         self.allow = {self._key(p) for p in allow if normalise(p)}
         self.deny = {self._key(p) for p in deny if normalise(p)}
         self.max_distance = max_distance

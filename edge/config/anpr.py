@@ -7,6 +7,16 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from edge.config.base import Strict
+from edge.config.plate_regions import (
+    DEFAULT_AUTO_REGIONS,
+    EUROPE_FORMATS,
+    INDIA_FORMATS,
+    REGIONS,
+    RegionName,
+    region_defaults,
+)
+
+__all__ = ["EUROPE_FORMATS", "INDIA_FORMATS", "REGIONS", "AnprConfig", "PlateFormatConfig"]
 
 
 class PlateFormatConfig(Strict):
@@ -14,42 +24,6 @@ class PlateFormatConfig(Strict):
 
     name: str = Field(min_length=1)
     template: str = Field(pattern=r"^[A-Z]{2,12}$")
-
-
-INDIA_FORMATS: tuple[tuple[str, str], ...] = (
-    ("IN-LLDDLLDDDD", "LLDDLLDDDD"),
-    ("IN-LLDDLDDDD", "LLDDLDDDD"),
-    ("IN-LLDDLLLDDDD", "LLDDLLLDDDD"),
-    ("IN-BH", "DDBHDDDDL"),
-    ("IN-BH2", "DDBHDDDDLL"),
-)
-"""Indian private and commercial plates (state, district, series, number) and the BH series."""
-
-
-EUROPE_FORMATS: tuple[tuple[str, str], ...] = (
-    ("EU-LLDDDLL", "LLDDDLL"),      # Italy, France, Croatia, Slovakia: AB123CD, RK755AJ
-    ("EU-LLDDDDLL", "LLDDDDLL"),    # Croatia: ZG1234AB
-    ("EU-LLDDDDL", "LLDDDDL"),      # Croatia: ZG1234A
-    ("EU-LLDDLLL", "LLDDLLL"),      # United Kingdom: AB12CDE
-    ("EU-DDDDLLL", "DDDDLLL"),      # Spain: 1234BCD
-    ("EU-DLXDDDD", "DLXDDDD"),      # Czechia: 1A2 3456, 1AB 2345
-)
-"""Common European national formats (a deployment lists its own country's first)."""
-
-REGIONS: dict[str, tuple[tuple[tuple[str, str], ...], dict[str, str]]] = {
-    # A read that fits no Indian format has no template to tell O from 0 (often one glyph
-    # in plate fonts): it is written 0, so a vehicle's reads agree with each other and
-    # with the lists. Reads that fit a format keep the letter where the format has one.
-    "in": (INDIA_FORMATS, {"O": "0"}),
-    # European formats decide O or 0 by position; plates that fit none keep what was read
-    # (several national fonts, Germany's among them, draw O and 0 differently).
-    "eu": (EUROPE_FORMATS, {}),
-    # Many US plates print O and 0 with one glyph, so no reader can tell them apart;
-    # generic reads write both as 0 (as the OpenALPR benchmark's labels do).
-    "us": ((), {"O": "0"}),
-    "none": ((), {}),
-}
-"""Built-in plate formats and glyph folds per region (``anpr.region``)."""
 
 
 def _india() -> list[PlateFormatConfig]:
@@ -64,9 +38,13 @@ class AnprConfig(Strict):
     """Licence-plate reading: localiser, OCR engine, formats, voting, lists, worker."""
 
     enabled: bool = False
-    region: Literal["in", "eu", "us", "none"] = "in"
-    """Built-in formats and glyph folds (``REGIONS``) used where ``formats`` or ``folds`` are
-    not given: Indian formats by default."""
+    region: RegionName | Literal["auto"] = "in"
+    """Built-in formats and glyph folds (``edge.config.plate_regions``) used where
+    ``formats`` or ``folds`` are not given: Indian formats by default. ``auto`` takes the
+    formats of every region in ``regions`` and keeps the best fit per read."""
+    regions: list[RegionName] = Field(default_factory=lambda: list(DEFAULT_AUTO_REGIONS),
+                                      min_length=1)
+    """The regions ``region: auto`` combines (first listed names a template two share)."""
     engine: Literal["rapidocr", "easyocr"] = "rapidocr"
     recogniser: Literal["ppocrv6", "ppocrv4"] = "ppocrv6"
     """RapidOCR's text recogniser: ``ppocrv6`` (PP-OCRv6 small, installed by ``edge model
@@ -87,8 +65,9 @@ class AnprConfig(Strict):
     correcting O/0, I/1, B/8, S/5, Z/2, G/6 by position."""
     folds: dict[str, str] = Field(default_factory=dict)
     """Characters written as others in plates that fit no format, e.g. ``{"O": "0"}`` where
-    the plates print both alike (the ``in`` and ``us`` regions' default). The allow and deny
-    lists are matched with the same folds applied to both sides."""
+    the plates print both alike (only the ``us`` region's default); elsewhere a read that
+    fits no format is kept as read. The allow and deny lists are matched with O and 0 (and
+    these folds) counted as one on both sides."""
     generic_fallback: bool = True
     """Keep a read that fits no format when it looks like a plate (2-10 letters/digits)."""
     allow: list[str] = Field(default_factory=list)
@@ -114,8 +93,25 @@ class AnprConfig(Strict):
     @model_validator(mode="before")
     @classmethod
     def _region_defaults(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("region", "in") in REGIONS:
-            formats, folds = REGIONS[data.get("region", "in")]
+        if not isinstance(data, dict):
+            return data
+        region = data.get("region", "in")
+        if ("regions" in data and region != "auto"
+                and list(data["regions"] or []) != list(DEFAULT_AUTO_REGIONS)):
+            # (the default list is what a dumped configuration carries back: no mistake)
+            raise ValueError(f"anpr.regions is used only with region: auto (region is "
+                             f"{region!r})")
+        regions = data.get("regions", DEFAULT_AUTO_REGIONS)
+        known = [*REGIONS, "auto"]
+        if region not in known:
+            raise ValueError(f"unknown plate region {region!r} (anpr.region): one of "
+                             f"{', '.join(known)}")
+        if isinstance(regions, list | tuple):
+            bad = [r for r in regions if r not in REGIONS or r in ("none",)]
+            if bad:
+                raise ValueError(f"unknown plate region(s) {bad} in anpr.regions: each one "
+                                 f"of {', '.join(r for r in REGIONS if r != 'none')}")
+            formats, folds = region_defaults(region, list(regions))
             data = dict(data)
             data.setdefault("formats", [{"name": n, "template": t} for n, t in formats])
             data.setdefault("folds", dict(folds))

@@ -16,14 +16,14 @@ def formats(cfg: AnprConfig) -> tuple[PlateFormat, ...]:
     return tuple(PlateFormat(f.name, f.template) for f in cfg.formats)
 
 
-def test_default_region_is_india_and_generic_reads_write_o_as_zero() -> None:
+def test_default_region_is_india_and_keeps_generic_reads_as_read() -> None:
     cfg = AnprConfig()
     assert [(f.name, f.template) for f in cfg.formats] == list(INDIA_FORMATS)
-    assert cfg.folds == {"O": "0"}
+    assert cfg.folds == {}
     fmts = formats(cfg)
-    # A read that fits an Indian format keeps its letters; one that fits none is folded.
+    # A read that fits an Indian format keeps its letters; one that fits none is kept too.
     assert correct_lattice(one_hot("KA01OB1234"), fmts, folds=cfg.folds)[0] == "KA01OB1234"
-    assert correct_lattice(one_hot("BLOGGER"), fmts, folds=cfg.folds) == ("BL0GGER", "generic")
+    assert correct_lattice(one_hot("BLOGGER"), fmts, folds=cfg.folds) == ("BLOGGER", "generic")
     assert AnprConfig(region="eu").folds == {}
 
 
@@ -102,4 +102,6 @@ def test_lists_match_with_the_folds_on_both_sides() -> None:
     lists = PlateLists(allow=["BLOGGER"], deny=["RK0O1AB"], max_distance=0, folds={"O": "0"})
     assert lists.status("BL0GGER") == "allowed"
     assert lists.status("RKO01AB") == "denied"
-    assert PlateLists(allow=["BLOGGER"], max_distance=0).status("BL0GGER") == "unknown"
+    # O and 0 count as one in every list match, folds or not (Indian default: none).
+    assert PlateLists(allow=["BLOGGER"], max_distance=0).status("BL0GGER") == "allowed"
+    assert PlateLists(allow=["BLOGGER"], max_distance=0).status("BLAGGER") == "unknown"
