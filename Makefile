@@ -58,6 +58,7 @@ eval: models media
 	# beside RapidOCR with each recogniser.
 	$(BIN)/python scripts/eval_anpr.py --data $(DATA)/anpr --engines easyocr rapidocr \
 	  --recognisers ppocrv6 ppocrv4 --localisers platedet text --limit 40
+	$(BIN)/python scripts/eval_anpr_video.py --data $(DATA)/anpr_video
 
 bench: models media
 	# int8 for CPUs with VNNI/AMX, calibrated on another clip than the one measured

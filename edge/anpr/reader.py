@@ -208,15 +208,25 @@ def _readable(crop: np.ndarray, min_px: int, min_sharpness: float) -> bool:
         min_sharpness <= 0 or sharpness(crop) >= min_sharpness)
 
 
+EDGE = 0.03
+"""Text that starts or ends this close to a side of its crop (a share of the crop's width)
+ran off that side too. A plate crop carries 8 % of its box's width + 2 px of margin on each
+side (:func:`edge.anpr.localise.crop_box`), so such text reaches well past the box. Chosen on
+the dev half of ../shared/data/anpr_video, where the model boxes only part of plates that
+fill the picture (``JTT5`` of ``56-JTT-5``): reads of cut boxes started at most 0.016 from a
+side, reads of whole plates 0.098 or more (the report half: cut 0.019, whole 0.06). Full
+photos of ../shared/data/anpr read the same with it as without (275 and 291 of 330)."""
+
+
 def _widen(box: np.ndarray, text: PlateText | None, width: int) -> np.ndarray | None:
-    """``box`` widened by its height on each side the text ran off, or None (no such side,
-    or the picture ends there)."""
+    """``box`` widened by its height on each side the text ran off (or reaches within
+    :data:`EDGE` of), or None (no such side, or the picture ends there)."""
     if text is None or text.span is None:
         return None
     x1, y1, x2, y2 = (int(v) for v in box)
     grow = y2 - y1
-    nx1 = max(0, x1 - grow) if text.span[0] < 0 else x1
-    nx2 = min(width, x2 + grow) if text.span[1] > 1 else x2
+    nx1 = max(0, x1 - grow) if text.span[0] < EDGE else x1
+    nx2 = min(width, x2 + grow) if text.span[1] > 1 - EDGE else x2
     if (nx1, nx2) == (x1, x2):
         return None
     return np.array([nx1, y1, nx2, y2], np.int64)

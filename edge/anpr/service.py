@@ -107,20 +107,24 @@ class AnprService:
         self.pool.start()
 
     def stop(self, timeout: float = 3.0) -> None:
-        """Finish the reads already queued, then decide and close every open vehicle row and
-        stop the workers (``timeout`` bounds it all).
+        """Finish the reads already queued (for up to ``timeout``; the rest are skipped),
+        then decide and close every open vehicle row and stop the workers (waiting up to
+        ``timeout`` more for a read in progress).
 
         The reads go first: when a stream ends (a file, or the daemon stopping) the last
         vehicles' reads are often still queued, and a vote closed before them decided from
-        fewer reads (or none: no plate logged) than the track had."""
-        deadline = time.monotonic() + timeout
-        self.pool.drain(timeout)
+        fewer reads (or none: no plate logged) than the track had. Reads left over are
+        dropped, not run after the rows are closed: a worker still inside the OCR runtime
+        when the process exits aborts it."""
+        if not self.pool.drain(timeout):
+            skipped = self.pool.discard()
+            log.info("anpr: %d plate reads still queued at stop were skipped", skipped)
         with self._lock:
             events = [self._close(t, t.last_seen) for _k, t in self.tracks.clear()
                       if t.exit is None]
         if events:
             self.emit(events)
-        self.pool.stop(max(0.1, deadline - time.monotonic()))
+        self.pool.stop(timeout)
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until queued jobs are done (tests)."""

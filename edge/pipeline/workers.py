@@ -63,6 +63,24 @@ class JobWorkers(Generic[J]):
             t.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
 
+    def discard(self) -> int:
+        """Take every queued job off the queue unrun (``on_error`` releases its waiters, as
+        for a job that failed), so that ``stop`` waits only for the jobs in progress; the
+        number of jobs taken."""
+        taken = 0
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                return taken
+            try:
+                if job is not None:
+                    taken += 1
+                    if self.on_error is not None:
+                        self.on_error(job)
+            finally:
+                self._queue.task_done()
+
     def drain(self, timeout: float = 10.0) -> bool:
         """Wait until every queued job is done (replays and tests); False on timeout."""
         deadline = time.monotonic() + timeout
