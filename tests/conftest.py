@@ -36,3 +36,24 @@ def bikes_video() -> Path:
 def pets_video() -> Path:
     """PETS 2009 S2L1 view 1 (installed by `make media`)."""
     return require(MEDIA / "vtest.avi", "run `make media`")
+
+
+FACES = SHARED_DATA / "faces" / "images"
+
+
+@pytest.fixture(scope="session")
+def engine():  # type: ignore[no-untyped-def]
+    """The dlib face engine (loaded once; heavy)."""
+    from edge.identity.faces import FaceEngine
+
+    return FaceEngine()
+
+
+def face_photo(name: str):  # type: ignore[no-untyped-def]
+    """A photo of ../shared/data/faces/images as a BGR array."""
+    import cv2
+
+    img = cv2.imread(str(require(FACES / name, "../shared/data/faces is missing")))
+    assert img is not None, f"{name}: not an image"
+    return img
+

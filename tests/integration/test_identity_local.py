@@ -20,20 +20,9 @@ from edge.identity.gallery import Gallery
 from edge.identity.local import LocalBackend
 from edge.pipeline.step import SiteOccupancy
 from edge.store.queries import StoreReader
-from tests.conftest import SHARED_DATA, require
+from tests.conftest import FACES, face_photo
 
-FACES = SHARED_DATA / "faces" / "images"
-
-
-@pytest.fixture(scope="module")
-def engine() -> FaceEngine:
-    return FaceEngine()
-
-
-def photo(name: str) -> np.ndarray:
-    img = cv2.imread(str(require(FACES / name, "../shared/data/faces is missing")))
-    assert img is not None
-    return img
+photo = face_photo
 
 
 def test_gate_refuses_no_face_several_faces_small_and_blurred(engine: FaceEngine) -> None:

@@ -26,20 +26,9 @@ from edge.identity.faces import (
     sharpness,
 )
 from edge.identity.gallery import Gallery
-from tests.conftest import ROOT, SHARED_DATA, require
+from tests.conftest import ROOT, face_photo
 
-FACES = SHARED_DATA / "faces" / "images"
-
-
-@pytest.fixture(scope="module")
-def engine() -> FaceEngine:
-    return FaceEngine()
-
-
-def photo(name: str) -> np.ndarray:
-    img = cv2.imread(str(require(FACES / name, "../shared/data/faces is missing")))
-    assert img is not None
-    return img
+photo = face_photo
 
 
 def face_of(engine: FaceEngine, img: np.ndarray) -> FaceBox:
