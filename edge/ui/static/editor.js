@@ -4,27 +4,15 @@
 // drawing is redrawn from them; saving is a plain form POST checked by the server.
 (function () {
   "use strict";
-  var NS = "http://www.w3.org/2000/svg";
   var svg, form, roiForm, hint, data, mode = "idle", pending = null, drag = null;
 
-  function el(name, attrs, parent) {
-    var e = document.createElementNS(NS, name);
-    Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    (parent || svg).appendChild(e);
-    return e;
-  }
+  function el(name, attrs, parent) { return EdgeSvg.el(svg, name, attrs, parent); }
   function field(f, name) { return f.elements.namedItem(name); }
   function num(f, name) { var v = parseFloat(field(f, name).value); return isNaN(v) ? null : v; }
   function setNum(f, name, v) { field(f, name).value = Math.round(v); }
   function side() { var c = form.querySelector("input[name=in_side]:checked"); return c ? c.value : "right"; }
-  function point(ev) {
-    var pt = svg.createSVGPoint();
-    pt.x = ev.clientX; pt.y = ev.clientY;
-    var p = pt.matrixTransform(svg.getScreenCTM().inverse());
-    var vb = svg.viewBox.baseVal;
-    return { x: Math.max(0, Math.min(vb.width, p.x)), y: Math.max(0, Math.min(vb.height, p.y)) };
-  }
-  function size() { var vb = svg.viewBox.baseVal; return Math.max(vb.width, vb.height); }
+  function point(ev) { return EdgeSvg.point(svg, ev); }
+  function size() { return EdgeSvg.size(svg); }
 
   function arrow(x1, y1, x2, y2, inSide, colourIn, colourOut, g) {
     var len = Math.hypot(x2 - x1, y2 - y1) || 1;

@@ -6,25 +6,13 @@
 // the drawing is redrawn from it; saving is a plain form POST checked by the server.
 (function () {
   "use strict";
-  var NS = "http://www.w3.org/2000/svg";
   var BLUE = "#4fa3ff", ZONE = "#3ca0eb", RESTRICTED = "#eb3c28";
   var svg, form, hint, closeBtn, zones = [], drawing = false, drag = null;
 
-  function el(name, attrs, parent) {
-    var e = document.createElementNS(NS, name);
-    Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    (parent || svg).appendChild(e);
-    return e;
-  }
+  function el(name, attrs, parent) { return EdgeSvg.el(svg, name, attrs, parent); }
   function field(name) { return form.elements.namedItem(name); }
-  function size() { var vb = svg.viewBox.baseVal; return Math.max(vb.width, vb.height); }
-  function point(ev) {
-    var pt = svg.createSVGPoint();
-    pt.x = ev.clientX; pt.y = ev.clientY;
-    var p = pt.matrixTransform(svg.getScreenCTM().inverse());
-    var vb = svg.viewBox.baseVal;
-    return { x: Math.max(0, Math.min(vb.width, p.x)), y: Math.max(0, Math.min(vb.height, p.y)) };
-  }
+  function size() { return EdgeSvg.size(svg); }
+  function point(ev) { return EdgeSvg.point(svg, ev); }
 
   // "0,288 768,288; 768,576" -> [{x, y}, ...]; what cannot be read is skipped (the server
   // names it when the form is saved).
