@@ -31,7 +31,7 @@ from pathlib import Path
 import cv2
 import psutil
 import supervision as sv
-from benchconfig import counting_only
+from benchconfig import add_pets_arguments, counting_only
 
 from edge.app import App, RunOptions
 from edge.config import load_settings, validate_mapping
@@ -227,10 +227,7 @@ def accuracy(config: Path, video: Path, gt: Path, model: str, fmt: str | None = 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--config", type=Path, default=Path("config/demo.yaml"))
-    ap.add_argument("--video", type=Path, default=Path("var/media/vtest.avi"))
-    ap.add_argument("--gt", type=Path,
-                    default=Path("../shared/data/counting/pets09_s2l1/gt.txt"))
+    add_pets_arguments(ap)
     ap.add_argument("--frames", type=int, default=200, help="frames per camera")
     ap.add_argument("--cameras", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--no-accuracy", action="store_true",

@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import psutil
-from benchconfig import counting_only
+from benchconfig import add_pets_arguments, counting_only
 
 from edge.app import App, RunOptions
 from edge.config import load_settings, validate_mapping
@@ -113,10 +113,7 @@ def capacity(base: dict, pets: Path, idle: Path, busy: int, gate: bool, seconds:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--config", type=Path, default=Path("config/demo.yaml"))
-    ap.add_argument("--video", type=Path, default=Path("var/media/vtest.avi"))
-    ap.add_argument("--gt", type=Path,
-                    default=Path("../shared/data/counting/pets09_s2l1/gt.txt"))
+    add_pets_arguments(ap)
     ap.add_argument("--busy", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=20.0, help="measured per run")
     ap.add_argument("--min-fps", type=float, default=5.0)

@@ -93,7 +93,7 @@ class AnprService:
         self.localiser = localiser
         self.lists = lists or PlateLists(cfg.allow, cfg.deny, cfg.fuzzy_distance, cfg.folds)
         self.reader = PlateReader.from_config(engine, cfg)
-        self.tracks: TrackBook[_Track] = TrackBook(cfg.track_gone_s, _no_track)
+        self.tracks: TrackBook[_Track] = TrackBook(cfg.track_gone_s)
         """Vehicle tracks by (camera, track id); gone ``track_gone_s`` after the last sight."""
         self.save_crop = save_crop
         """Called on a worker with (vehicle_uid, plate crop) when a plate is decided."""
@@ -277,8 +277,4 @@ def build_anpr_service(settings: Settings, emit: Callable[[Sequence[Event]], Non
                 cv2.imwrite(str(root / f"{vehicle_uid}.jpg"), crop)
 
     return AnprService(cfg, engine, emit, localiser=localiser, lists=lists, save_crop=saver)
-
-
-def _no_track(key: tuple[str, int]) -> _Track:
-    raise KeyError(f"vehicle track {key} must be made where it is first seen")
 

@@ -39,7 +39,8 @@ class Seen(Generic[S]):
 class TrackBook(Generic[S]):
     """Tracks of every camera with a service's state each (not thread-safe: callers lock)."""
 
-    def __init__(self, gone_after_s: float, make: Callable[[TrackKey], S]) -> None:
+    def __init__(self, gone_after_s: float,
+                 make: Callable[[TrackKey], S] | None = None) -> None:
         self.gone_after_s = gone_after_s
         self.make = make
         self._seen: dict[TrackKey, Seen[S]] = {}
@@ -47,10 +48,17 @@ class TrackBook(Generic[S]):
     def see(self, key: TrackKey, now: float,
             make: Callable[[TrackKey], S] | None = None) -> Seen[S]:
         """The track seen at ``now`` (seconds): created on first sight (by ``make``, else
-        the book's), counts the frame."""
+        the book's), counts the frame.
+
+        Raises:
+            TypeError: a new track and neither this call nor the book has a ``make``.
+        """
         seen = self._seen.get(key)
         if seen is None:
-            seen = self._seen[key] = Seen((make or self.make)(key), now, now)
+            maker = make or self.make
+            if maker is None:
+                raise TypeError(f"track {key}: new, and no make to create its state")
+            seen = self._seen[key] = Seen(maker(key), now, now)
         seen.last = now
         seen.frames += 1
         return seen
