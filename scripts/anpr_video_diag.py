@@ -211,13 +211,18 @@ def no_vehicle(clip: Path, settings: Settings) -> str:
         best.append(max(conf, default=0.0))
     cap.release()
     hits = sum(c > 0 for c in best)
-    # ByteTrack starts a track only from a box at or above both of these.
-    start = max(settings.tracking.high_conf_threshold, settings.tracking.activation_threshold)
+    # The vehicles' ByteTrack starts a track only from a box at or above both of these.
+    t = settings.tracking
+    start = max(t.high_conf_threshold if t.vehicle_high_conf_threshold is None
+                else t.vehicle_high_conf_threshold,
+                t.activation_threshold if t.vehicle_activation_threshold is None
+                else t.vehicle_activation_threshold)
     strong = sum(c >= start for c in best)
     if hits and not strong:
         return (f"no track: the detector boxed the vehicle in {hits} of {len(best)} frames, "
                 f"best confidence {max(best):.2f}, but a new track needs {start} (tracking."
-                f"high_conf_threshold); the model is unsure of vehicles that fill the picture")
+                f"vehicle_high_conf_threshold); the model is unsure of vehicles that fill the "
+                f"picture")
     return (f"no vehicle box: the detector found a vehicle in {hits} of {len(best)} frames "
             f"(best confidence {max(best, default=0.0):.2f}, threshold {model.confidence}; "
             f"{strong} frames at {start} or more could start a track)")

@@ -29,6 +29,7 @@ same car goes to its partner's half.
 Example:
     python scripts/eval_anpr_video.py --data ../shared/data/anpr_video --region none [--json]
     python scripts/eval_anpr_video.py --half dev --set min_votes=2   # try a setting on dev
+    python scripts/eval_anpr_video.py --half dev --tracking vehicle_merge_overlap=0.7
 """
 
 from __future__ import annotations
@@ -112,15 +113,17 @@ def shared_models() -> Iterator[None]:
 
 
 def clip_settings(config: Path, clip: Path, db: Path, region: str | None,
-                  anpr: dict[str, Any] | None = None) -> Settings:
-    """The config's ``vehicle`` model, tracking and ``anpr`` section (``region`` and ``anpr``
-    overrides applied), one camera for ``clip``, nothing else running."""
+                  anpr: dict[str, Any] | None = None,
+                  tracking: dict[str, Any] | None = None) -> Settings:
+    """The config's ``vehicle`` model, tracking and ``anpr`` section (``region``, ``anpr`` and
+    ``tracking`` overrides applied), one camera for ``clip``, nothing else running."""
     data = counting_only(load_settings(config).model_dump(mode="json"))
     data["models"] = [m for m in data["models"] if m["name"] == "vehicle"]
     if not data["models"]:
         raise ConfigError([f"{config}: models: no model named 'vehicle'"])
     data["models"][0]["cameras"] = None
     data["cameras"] = [{"id": "clip", "url": str(clip), "loop": False}]
+    data["tracking"].update(tracking or {})
     section = data["anpr"]
     section.update(enabled=True, store_plate_crops=False, **(anpr or {}))
     if region is not None:
@@ -236,8 +239,8 @@ def summary(results: list[ClipResult]) -> dict[str, Any]:
 
 
 def evaluate(config: Path, data: Path, region: str | None, files: list[str] | None = None,
-             anpr: dict[str, Any] | None = None, diagnose_misses: bool = True
-             ) -> dict[str, Any]:
+             anpr: dict[str, Any] | None = None, diagnose_misses: bool = True,
+             tracking: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the clips (``files``: only these) and score them, per half and all."""
     clips = [c for c in load_clips(data) if not files or c["file"] in files]
     results = []
@@ -245,7 +248,7 @@ def evaluate(config: Path, data: Path, region: str | None, files: list[str] | No
     with tempfile.TemporaryDirectory() as tmp, shared_models():
         for i, clip in enumerate(clips):
             settings = clip_settings(config, data / "clips" / clip["file"],
-                                     Path(tmp) / f"clip{i}.db", region, anpr)
+                                     Path(tmp) / f"clip{i}.db", region, anpr, tracking)
             results.append(run_clip(settings, clip, data, diagnose_misses))
             r = results[-1]
             logging.getLogger("eval_anpr_video").info(
@@ -256,6 +259,8 @@ def evaluate(config: Path, data: Path, region: str | None, files: list[str] | No
         "anpr": {k: getattr(settings.anpr, k) for k in (
             "min_votes", "min_share", "read_interval_s", "max_reads_per_track",
             "track_gone_s")} if clips else {},
+        "tracking": {k: v for k, v in settings.tracking.model_dump().items()
+                     if k.startswith("vehicle_") or k.endswith("threshold")} if clips else {},
         "halves": {h: summary([r for r in results if r.half == h])
                    for h in ("dev", "report")},
         "all": summary(results), "clips": [asdict(r) for r in results],
@@ -265,7 +270,7 @@ def evaluate(config: Path, data: Path, region: str | None, files: list[str] | No
 def print_table(result: dict[str, Any]) -> None:
     """The README's table, then each clip that is not right with its cause."""
     print(f"{result['data']}: region {result['region']}, anpr {result['anpr']}, "
-          f"{result['seconds']} s")
+          f"tracking {result['tracking']}, {result['seconds']} s")
     print("| clips | n | right | wrong | missing | wrong plates logged | right plate logged "
           "twice | reads/vehicle | time to plate (median / max) | decided at stream end |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -299,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--half", choices=["dev", "report"], help="only this half of the clips")
     ap.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
                     help="anpr settings to try, e.g. min_votes=2 (YAML values)")
+    ap.add_argument("--tracking", nargs="+", default=[], metavar="KEY=VALUE",
+                    help="tracking settings to try, e.g. vehicle_high_conf_threshold=0.3")
     ap.add_argument("--json", action="store_true", help="only JSON on stdout")
     ap.add_argument("-v", "--verbose", action="store_true", help="a line per clip on stderr")
     args = ap.parse_args(argv)
@@ -316,7 +323,9 @@ def main(argv: list[str] | None = None) -> int:
             result = evaluate(args.config, args.data,
                               None if args.region == "config" else args.region, files,
                               anpr={k: yaml.safe_load(v) for k, v in
-                                    (kv.split("=", 1) for kv in args.set)})
+                                    (kv.split("=", 1) for kv in args.set)},
+                              tracking={k: yaml.safe_load(v) for k, v in
+                                        (kv.split("=", 1) for kv in args.tracking)})
     except ConfigError as exc:
         print("\n".join(exc.errors), file=sys.stderr)
         return 2

