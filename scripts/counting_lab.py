@@ -117,7 +117,8 @@ class Replay:
 
 def replay(detections: list[sv.Detections], lines: Sequence[Line], settings: Settings,
            fps: float, counter: dict[str, Any] | None = None,
-           keep_tracks: bool = False) -> Replay:
+           keep_tracks: bool = False,
+           size: tuple[int, int] | None = None) -> Replay:
     """Run the daemon's per-camera step over cached detections, with ``counter`` settings
     (``LineConfig`` fields) on every line."""
     cam = CameraConfig(id="eval", url="eval", lines=[
@@ -126,8 +127,9 @@ def replay(detections: list[sv.Detections], lines: Sequence[Line], settings: Set
                               heartbeat_s=1e9)
     out = Replay({f"line{i}": [] for i in range(len(lines))}, {}, {})
     ts = datetime.now(timezone.utc)
+    bounds = (0.0, 0.0, float(size[0]), float(size[1])) if size else None
     for n, det in enumerate(detections, start=1):
-        result = pipeline.process(n, ts, det)
+        result = pipeline.process(n, ts, det, bounds)
         tracked = result.detections
         feet = {}
         if tracked.tracker_id is not None:
@@ -187,6 +189,7 @@ COUNTER_GRID: dict[str, list[Any]] = {
     "smoothing": [0.0, 0.3, 0.5],
     "count_on_loss": [False, True],
     "handover": [False, True],
+    "edge_feet": [False, True],
 }
 """Every counter setting searched on the choosing half (``LineConfig`` fields)."""
 TRACKER_GRID: dict[str, list[Any]] = {
@@ -199,9 +202,9 @@ TRACKER_GRID: dict[str, list[Any]] = {
 
 def errors_on(detections: list[sv.Detections], lines: Sequence[Line],
               truth: Sequence[list[TrueCrossing]], settings: Settings, fps: float,
-              counter: dict[str, Any]) -> list[float]:
-    """Per-line errors of one replay."""
-    got = replay(detections, lines, settings, fps, counter)
+              counter: dict[str, Any], size: tuple[int, int] | None = None) -> list[float]:
+    """Per-line errors of one replay (``size``: the picture's width and height)."""
+    got = replay(detections, lines, settings, fps, counter, size=size)
     return [line_error(t, got.counted[f"line{i}"]) for i, t in enumerate(truth)]
 
 
@@ -225,7 +228,8 @@ of twenty crossings. Smaller gains are noise on 20 lines, and would be fitted to
 
 def choose(detections: list[sv.Detections], lines: Sequence[Line],
            truth: Sequence[list[TrueCrossing]], settings: Settings, fps: float,
-           counter: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+           counter: dict[str, Any], size: tuple[int, int] | None = None
+           ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     """The counter and tracker settings with the lowest mean error (then 90th percentile)
     on ``lines``: the counter grid with the configured tracker, then the tracker grid with
     the best counter; each replaces the configured ``counter`` / tracker only when it gains
@@ -235,10 +239,10 @@ def choose(detections: list[sv.Detections], lines: Sequence[Line],
     def better(score: tuple[float, float], incumbent: tuple[float, float]) -> bool:
         return score[0] <= incumbent[0] - MIN_GAIN
 
-    incumbent = _score(errors_on(detections, lines, truth, settings, fps, counter))
+    incumbent = _score(errors_on(detections, lines, truth, settings, fps, counter, size))
     best_counter, best_score = counter, incumbent
     for combo in _grid(COUNTER_GRID):
-        score = _score(errors_on(detections, lines, truth, settings, fps, combo))
+        score = _score(errors_on(detections, lines, truth, settings, fps, combo, size))
         trials.append({"counter": combo, "mean": score[0], "p90": score[1]})
         if score < best_score:
             best_score, best_counter = score, combo
@@ -250,7 +254,8 @@ def choose(detections: list[sv.Detections], lines: Sequence[Line],
     for combo in _grid(TRACKER_GRID):
         trial = settings.model_copy(update={"tracking": settings.tracking.model_copy(
             update=combo)})
-        score = _score(errors_on(detections, lines, truth, trial, fps, best_counter))
+        score = _score(errors_on(detections, lines, truth, trial, fps, best_counter,
+                                     size))
         trials.append({"counter": best_counter, "tracking": combo, "mean": score[0],
                        "p90": score[1]})
         if score < best_score:

@@ -112,13 +112,13 @@ def lab_run(args: argparse.Namespace) -> dict[str, object]:
     if args.choose:
         counter, tracking, trials = lab.choose(
             detections, choosing, [truth[ln] for ln in choosing], settings, fps,  # type: ignore[arg-type]
-            counter)
+            counter, (width, height))
     run_settings = settings.model_copy(update={"tracking": settings.tracking.model_copy(  # type: ignore[attr-defined]
         update=tracking)})
 
     def score(group: list[tuple[int, ...]], explain: Path | None = None) -> list[dict]:
         got = lab.replay(detections, group, run_settings, fps, counter,  # type: ignore[arg-type]
-                         keep_tracks=explain is not None)
+                         keep_tracks=explain is not None, size=(width, height))
         rows = []
         for i, ln in enumerate(group):
             t, c = truth[ln], got.counted[f"line{i}"]

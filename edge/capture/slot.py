@@ -44,6 +44,18 @@ class Frame:
         """The whole decoded picture (``image`` itself when no ROI crops it)."""
         return self.image if self.full is None else self.full
 
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """The analysed picture (``image``) as a full-frame box (x1, y1, x2, y2).
+
+        Example:
+            >>> Frame("cam", np.zeros((100, 200, 3), np.uint8), 1, offset=(10, 20)).bounds
+            (10.0, 20.0, 210.0, 120.0)
+        """
+        h, w = self.image.shape[:2]
+        x, y = self.offset
+        return (float(x), float(y), float(x + w), float(y + h))
+
     def crop(self, xyxy: np.ndarray | tuple[float, float, float, float]) -> np.ndarray:
         """The part of the whole picture inside a full-frame box (clipped to the picture;
         empty when the box lies outside it). A view: copy it to keep it.

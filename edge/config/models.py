@@ -122,6 +122,10 @@ class LineConfig(Strict):
     count_on_loss: bool = False
     """Count a track lost while already beyond the band on the new side (fewer than
     ``min_frames`` points there) when the tracker gives it up."""
+    edge_feet: bool = True
+    """Complete boxes the picture's border cuts (a person walking out of the picture) from
+    the track's last uncut size before taking their feet, so a line near the edge of the
+    picture still sees them cross (``edge.analytics.anchors``)."""
 
     @model_validator(mode="after")
     def _non_degenerate(self) -> LineConfig:

@@ -141,9 +141,16 @@ class CameraPipeline:
         """The camera's counting lines."""
         return [r for r in self.rules if isinstance(r, LineRule)]
 
-    def process(self, seq: int, ts: datetime, detections: sv.Detections) -> FrameResult:
-        """Track, count and emit events for one frame's canonical detections."""
+    def process(self, seq: int, ts: datetime, detections: sv.Detections,
+                bounds: tuple[float, float, float, float] | None = None) -> FrameResult:
+        """Track, count and emit events for one frame's canonical detections.
+
+        ``bounds`` is the analysed picture (x1, y1, x2, y2) in the detections' coordinates
+        (the ROI when the camera has one): rules use it where the border cuts boxes.
+        """
         t0 = time.perf_counter()
+        if bounds is not None:
+            self._env.bounds = bounds
         if self.duplicate_overlap is not None and len(detections) > 1:
             detections = detections.with_nms(self.duplicate_overlap,
                                              overlap_metric=sv.OverlapMetric.IOS)

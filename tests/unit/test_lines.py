@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import supervision as sv
 
+from edge.analytics.anchors import FootPoints
 from edge.analytics.lines import LineCounter, Occupancy
+from edge.analytics.rules import RuleEnv
 from edge.config.models import CANONICAL_CLASSES, LineConfig
 
 PERSON = CANONICAL_CLASSES.index("person")
@@ -214,3 +216,70 @@ def test_smoothing_keeps_a_jumping_box_edge_from_counting() -> None:
     walk_in = [120, 150, 180, 200, 220, 250, 280, 310, 340]
     assert [d for _, d in run(LineCounter(horizontal_line(band=0.02, smoothing=0.5)),
                               walk(2, 300, walk_in))] == ["entry"]
+
+
+def _leaving_right(xs: list[float], width: float = 640.0, half: float = 20.0
+                   ) -> list[sv.Detections]:
+    """A person ``2 * half`` px wide walking right, out of a ``width``-wide picture: boxes
+    are cut at the border, so their plain centre stalls there."""
+    out = []
+    for x in xs:
+        x1, x2 = x - half, min(x + half, width)
+        d = sv.Detections(xyxy=np.array([[x1, 100.0, x2, 180.0]], dtype=np.float32),
+                          confidence=np.array([0.9], dtype=np.float32),
+                          class_id=np.array([PERSON]))
+        d.tracker_id = np.array([4])
+        out.append(d)
+    return out
+
+
+def _edge_line(**kw: object) -> LineConfig:
+    """A vertical line 12 px from the right border of a 640 px picture (x = 628)."""
+    return LineConfig(id="edge", start=(628, 0), end=(628, 400), **kw)  # type: ignore[arg-type]
+
+
+def test_a_person_walking_out_of_the_picture_past_a_line_near_its_edge_counts() -> None:
+    # Centres 560 .. 650: the true centre crosses x = 628, but the box is cut at 640, so
+    # its plain centre stops at (x - 20 + 640) / 2 <= 635 and never gets 3 frames beyond.
+    env = RuleEnv(bounds=(0.0, 0.0, 640.0, 480.0))
+    xs = [560.0, 580.0, 600.0, 612.0, 624.0, 636.0, 648.0, 660.0]
+    counter = LineCounter(_edge_line(), env=env)
+    assert [d for _, d in run(counter, _leaving_right(xs))] == ["exit"]
+
+
+def test_without_the_pictures_bounds_the_cut_box_is_missed_as_before() -> None:
+    xs = [560.0, 580.0, 600.0, 612.0, 624.0, 636.0, 648.0, 660.0]
+    assert run(LineCounter(_edge_line()), _leaving_right(xs)) == []
+    off = LineCounter(_edge_line(edge_feet=False), env=RuleEnv(bounds=(0, 0, 640, 480)))
+    assert run(off, _leaving_right(xs)) == []
+
+
+def test_feet_cut_by_the_bottom_border_are_placed_from_the_tracks_height() -> None:
+    feet = FootPoints(border_px=2.0)
+    bounds = (0.0, 0.0, 640.0, 480.0)
+    ids = np.array([9])
+    feet.points(np.array([[100.0, 300.0, 140.0, 400.0]]), ids, bounds)  # whole: 100 tall
+    _x, y = feet.points(np.array([[100.0, 420.0, 140.0, 480.0]]), ids, bounds)
+    assert y[0] == pytest.approx(520.0)  # top 420 + 100, below the picture
+    # A box never seen whole keeps its plain bottom.
+    _x, y = feet.points(np.array([[100.0, 420.0, 140.0, 480.0]]), np.array([10]), bounds)
+    assert y[0] == pytest.approx(480.0)
+
+
+def test_the_step_hands_the_pictures_bounds_to_its_lines() -> None:
+    from datetime import datetime, timezone
+
+    from edge.config.models import CameraConfig, TrackingConfig
+    from edge.pipeline.step import CameraPipeline, SiteOccupancy
+
+    camera = CameraConfig(id="cam", url="x", lines=[_edge_line().model_dump()])
+    xs = [545.0, 560.0, 575.0, 590.0, 605.0, 615.0, 625.0, 635.0, 645.0, 655.0, 665.0]
+    counts = []
+    for bounds in (None, (0.0, 0.0, 640.0, 480.0)):
+        step = CameraPipeline(camera, TrackingConfig(), SiteOccupancy(), fps=10.0)
+        ts = datetime.now(timezone.utc)
+        for n, det in enumerate(_leaving_right(xs, half=30.0), start=1):
+            det.tracker_id = None
+            step.process(n, ts, det, bounds)
+        counts.append(step.line_counts()["edge"])
+    assert counts == [(0, 0), (0, 1)]

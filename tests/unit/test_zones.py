@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 import supervision as sv
 
+import edge.analytics.anchors
 import edge.analytics.rules
 import edge.analytics.zones
+import edge.capture.slot
 import edge.identity.switches
 import edge.tables
 from edge.analytics.rules import RuleEnv, build_rules, rule_kinds
@@ -130,6 +132,7 @@ def test_the_step_builds_every_registered_rule_and_keeps_unchanged_ones() -> Non
 
 
 @pytest.mark.parametrize("module", [edge.analytics.rules, edge.analytics.zones,
+                                    edge.analytics.anchors, edge.capture.slot,
                                     edge.identity.switches, edge.tables])
 def test_docstring_examples_run(module: object) -> None:
     result = doctest.testmod(module)  # type: ignore[arg-type]
