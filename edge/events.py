@@ -191,7 +191,9 @@ class AttendanceCorrected(Event):
     from_record_id: str | None
     to_record_id: str | None
     reason: str
-    """Why the old name was doubted: ``overlap``, ``refound``, ``jump`` or ``appearance``."""
+    """Why the old name was doubted: ``overlap``, ``refound``, ``jump``, ``appearance`` or
+    ``namesake``; ``swap_partner`` when no call named this track: the other track of a
+    swapped pair was asked, and its answer settled both names."""
 
     @property
     def priority(self) -> int:

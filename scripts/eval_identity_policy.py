@@ -64,6 +64,7 @@ POLICIES: dict[str, dict[str, object]] = {
     "switch watch, overlap from IoU 0.3": {"switches": {"overlap_iou": 0.3}},
     "switch watch, no colour check": {"switches": {"appearance": None}},
     "switch watch, 1 re-ask": {"switches": {"max_reasks": 1}},
+    "switch watch, no re-ask after no_match": {"switches": {"reask_after_no_match": False}},
     "before: no switch watch": OFF,
     "before: 2 confirmations, 3 attempts": {"confirmations": 2, "max_attempts": 3, **OFF},
     "seed-like: cache names only, no-match asked every frame": {
@@ -199,7 +200,8 @@ def replay(dets: list[sv.Detections], gt: dict[int, list[tuple[int, np.ndarray]]
             "tracks_named": len(set(named) | set(served)), "tracks_wrongly_named": wrong,
             "tracks_never_right": never_right, "marks": len(marks), "wrong_marks": wrong_marks,
             "corrections": sum(isinstance(e, AttendanceCorrected) for e in events),
-            "reasks": service.cache.reasks, "namesakes": service.cache.namesakes}
+            "reasks": service.cache.reasks, "namesakes": service.cache.namesakes,
+            "stale_doubts": service.cache.stale_doubts, "inferred": service.cache.inferred}
 
 
 def _person_at(truth_at: dict[int, dict[int, int]], major: dict[int, str], track: int | None,

@@ -81,6 +81,21 @@ class _Record:
     confidence: float | None = None
     tracker_id: int | None = None
     marks: list[_Mark] = field(default_factory=list)
+    spare: list[_Mark] = field(default_factory=list)
+    """Entries made while already in: they change nothing, but are kept for a correction
+    that takes away the mark that let the employee in."""
+
+
+@dataclass(frozen=True)
+class Reattribution:
+    """Marks a track made under a doubted name, to move to the employee named since."""
+
+    tracker_id: int
+    old_employee: str
+    new_employee: tuple[str, float]
+    """(employee id, confidence)."""
+    since: datetime
+    reason: str
 
 
 @dataclass
@@ -186,39 +201,54 @@ class AttendanceBook:
                     reason: str) -> list[Event]:
         """Move the marks ``tracker_id`` made as ``old_employee`` since ``since`` (and within
         ``link_window_s`` of ``now``) to ``new_employee``; see the module docstring."""
-        start = max(since, now - timedelta(seconds=self.cfg.link_window_s))
+        return self.reattribute_all(camera_id, [Reattribution(
+            tracker_id, old_employee, new_employee, since, reason)], now)
+
+    def reattribute_all(self, camera_id: str, moves: list[Reattribution], now: datetime
+                        ) -> list[Event]:
+        """Several tracks' marks moved at once, as :meth:`reattribute` moves one's: every
+        moved mark leaves its record before any is applied again, so the two tracks of a
+        swapped pair can each move a check-in into the record the other leaves (one at a
+        time, the first would find that record still checked in and be lost). One
+        ``AttendanceCorrected`` per track whose marks moved."""
+        window = timedelta(seconds=self.cfg.link_window_s)
         with self._lock:
-            moved: list[tuple[_Record, _Mark]] = []
-            for (emp, _day), rec in self._records.items():
-                if emp != old_employee:
-                    continue
-                moved += [(rec, m) for m in rec.marks
-                          if m.camera_id == camera_id and m.tracker_id == tracker_id
-                          and m.ts >= start]
-            if not moved:
-                return []
+            plan: list[tuple[Reattribution, list[tuple[_Record, _Mark]]]] = []
+            for mv in moves:
+                start = max(mv.since, now - window)
+                moved = [(rec, m) for (emp, _day), rec in self._records.items()
+                         if emp == mv.old_employee for m in [*rec.marks, *rec.spare]
+                         if m.camera_id == camera_id and m.tracker_id == mv.tracker_id
+                         and m.ts >= start]
+                if moved:
+                    plan.append((mv, moved))
+            leaving = {id(m) for _mv, moved in plan for _r, m in moved}
+            touched = {id(r): r for _mv, moved in plan for r, _m in moved}
             events: list[Event] = []
-            for rec in {id(r): r for r, _m in moved}.values():
-                rec.marks = [m for m in rec.marks if all(m is not x for _r, x in moved)]
+            for rec in touched.values():
+                rec.marks = [m for m in rec.marks if id(m) not in leaving]
+                rec.spare = [m for m in rec.spare if id(m) not in leaving]
                 events.append(self._rebuild(rec, camera_id, now))
-            to_record = None
-            for _rec, mark in sorted(moved, key=lambda rm: rm[1].ts):
-                marked = self._apply(camera_id, tracker_id, new_employee, mark.direction,
-                                     mark.ts)
-                events += marked
-                to_record = marked[-1].record_id if marked else to_record
-            metrics.ATTENDANCE_CORRECTIONS.labels(reason).inc()
-            events.append(AttendanceCorrected(
-                camera_id=camera_id, ts=now, tracker_id=tracker_id,
-                from_employee_id=old_employee, to_employee_id=new_employee[0],
-                marks_moved=len(moved), first_mark_time=min(m.ts for _r, m in moved),
-                from_record_id=moved[0][0].record_id, to_record_id=to_record, reason=reason))
+            for mv, moved in plan:
+                to_record = None
+                for _rec, mark in sorted(moved, key=lambda rm: rm[1].ts):
+                    marked = self._apply(camera_id, mv.tracker_id, mv.new_employee,
+                                         mark.direction, mark.ts)
+                    events += marked
+                    to_record = marked[-1].record_id if marked else to_record
+                metrics.ATTENDANCE_CORRECTIONS.labels(mv.reason).inc()
+                events.append(AttendanceCorrected(
+                    camera_id=camera_id, ts=now, tracker_id=mv.tracker_id,
+                    from_employee_id=mv.old_employee, to_employee_id=mv.new_employee[0],
+                    marks_moved=len(moved), first_mark_time=min(m.ts for _r, m in moved),
+                    from_record_id=moved[0][0].record_id, to_record_id=to_record,
+                    reason=mv.reason))
             return events
 
     def _rebuild(self, rec: _Record, camera_id: str, now: datetime) -> AttendanceMarked:
         """Recompute a record from its remaining marks; voided when none is left."""
-        marks = sorted(rec.marks, key=lambda m: m.ts)
-        rec.marks, rec.check_in, rec.check_out = [], None, None
+        marks = sorted([*rec.marks, *rec.spare], key=lambda m: m.ts)
+        rec.marks, rec.spare, rec.check_in, rec.check_out = [], [], None, None
         for m in marks:
             self._set(rec, m)
         if rec.check_in is not None:
@@ -229,9 +259,15 @@ class AttendanceBook:
 
     @staticmethod
     def _set(rec: _Record, mark: _Mark) -> bool:
-        """Apply one mark to a record; False when it changes nothing (already in)."""
+        """Apply one mark to a record; False when it changes nothing (already in).
+
+        A mark that changes nothing is still kept (``spare``): a correction may later take
+        away the mark that let the employee in (the other track of a swapped pair), and the
+        record is then rebuilt from the marks left, this one among them.
+        """
         if mark.direction == "entry":
             if rec.check_in is not None and rec.check_out is None:
+                rec.spare.append(mark)
                 return False
             if rec.check_in is None:
                 rec.check_in = mark.ts

@@ -11,7 +11,19 @@ handed the id to someone else). It is then served at ``doubt_confidence`` times 
 confidence and the track is asked again (at most ``max_reasks`` times per track); an answer
 naming the same employee lifts the doubt, ``confirmations`` answers naming another employee
 replace the name and leave a :class:`Correction` for the caller to re-attribute what was done
-under the old name since the doubt began.
+under the old name since the doubt began. Three rules keep re-asks to those that can tell
+something:
+
+* a doubt whose events all happened before the current name was given (``last``) is dropped:
+  that answer came from a face seen after them;
+* with ``reask_after_no_match`` off, a re-ask answered ``no_match`` (face turned away) is
+  not repeated for the same doubt: the doubted name is served until something new happens
+  (another doubt, a namesake);
+* two named tracks doubted by the same overlap, each looking like the other did (a suspected
+  id swap, ``partner``), are resolved with one call: only one is asked, and when it names the
+  other's employee, the other gets its old name without a call (a ``swap_partner``
+  :class:`Correction`, :meth:`TrackIdentityCache.take_partner_correction`); when it keeps its
+  own name, both doubts are lifted.
 """
 
 from __future__ import annotations
@@ -41,6 +53,8 @@ class CachePolicy:
     confidence)."""
     doubt_confidence: float = 0.5
     """A doubted name is served with its confidence multiplied by this."""
+    reask_after_no_match: bool = True
+    """Re-ask a doubt again after a re-ask answered ``no_match`` (False: only on news)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,12 @@ class _Entry:
     reask_pending: bool = False
     reask_answers: list[Identification] = field(default_factory=list)
     correction: Correction | None = None
+    parked: bool = False
+    """A re-ask for the current doubt was answered ``no_match``: no more until news."""
+    partner: int | None = None
+    """The track of the same camera this one seems to have swapped ids with."""
+    partner_fix: tuple[TrackKey, Correction] | None = None
+    """The partner's name this track's answer corrected, for the caller."""
 
 
 class TrackIdentityCache:
@@ -92,6 +112,10 @@ class TrackIdentityCache:
         """Calls made for doubted names (part of ``misses``)."""
         self.namesakes = 0
         """Names put in doubt because another track of the camera got the same name."""
+        self.stale_doubts = 0
+        """Doubts dropped: the name was given from a face seen after the events behind them."""
+        self.inferred = 0
+        """Swap partners corrected or cleared without a call."""
 
     def decide(self, key: TrackKey, now: float, can_ask: bool = True,
                ) -> tuple[Action, Identification | None]:
@@ -106,8 +130,9 @@ class TrackIdentityCache:
                 if entry.doubt_since is None:
                     self.hits += 1
                     return Action.CACHED, _as_cached(entry.confirmed)
-                if (can_ask and entry.reasks < p.max_reasks
-                        and now - entry.last_attempt >= p.retry_interval_s):
+                if (can_ask and entry.reasks < p.max_reasks and not entry.parked
+                        and now - entry.last_attempt >= p.retry_interval_s
+                        and not self._partner_asking(key, entry)):
                     self.misses += 1
                     self.reasks += 1
                     entry.reasks += 1
@@ -119,7 +144,7 @@ class TrackIdentityCache:
             if entry.confirmed is not None:  # expired: ask again from scratch
                 entry.expired = entry.confirmed
                 entry.confirmed, entry.answers, entry.attempts = None, [], 0
-                entry.doubt_since = None
+                self._clear_doubt(entry)
             last = entry.answers[-1] if entry.answers else None
             if entry.attempts >= p.max_attempts:
                 self.hits += 1
@@ -151,14 +176,65 @@ class TrackIdentityCache:
 
     def _doubt_namesakes(self, key: TrackKey, answer: Identification, now: float) -> None:
         """One person cannot be two tracks of one camera: another track confirmed as the
-        same employee has the wrong name now (or this one has): doubt it."""
+        same employee has the wrong name now (or this one has): doubt it (or, when it is in
+        doubt already and its re-ask found no face, ask it again)."""
         for other, entry in self._entries.items():
             if (other != key and other[0] == key[0] and entry.confirmed is not None
-                    and entry.confirmed.employee_id == answer.employee_id
-                    and entry.doubt_since is None):
-                entry.doubt_since, entry.doubt_reason = now, "namesake"
-                entry.reask_answers = []
-                self.namesakes += 1
+                    and entry.confirmed.employee_id == answer.employee_id):
+                if entry.doubt_since is None:
+                    entry.doubt_since, entry.doubt_reason = now, "namesake"
+                    entry.reask_answers, entry.partner = [], None
+                    self.namesakes += 1
+                elif entry.parked:
+                    entry.parked = False
+                    self.namesakes += 1
+
+    def _partner_asking(self, key: TrackKey, entry: _Entry) -> bool:
+        """Whether this track's swap partner is being asked now (its answer may settle both:
+        do not pay twice)."""
+        mate = self._mate(key, entry)
+        return mate is not None and mate[1].reask_pending
+
+    def _mate(self, key: TrackKey, entry: _Entry) -> tuple[TrackKey, _Entry] | None:
+        """The partner of a doubted track when the same overlap doubted both, each naming the
+        other (a suspected swap), and both names are still in doubt."""
+        if entry.partner is None or entry.doubt_since is None:
+            return None
+        other_key = (key[0], entry.partner)
+        other = self._entries.get(other_key)
+        if (other is None or other.partner != key[1] or other.doubt_since is None
+                or other.confirmed is None or entry.confirmed is None
+                or other.confirmed.employee_id == entry.confirmed.employee_id):
+            return None
+        return other_key, other
+
+    def _settle_partner(self, key: TrackKey, entry: _Entry, old: Identification,
+                        answer: Identification, now: float) -> None:
+        """This track of a swap pair was answered by name (before its entry changes): if it
+        kept its name, its partner keeps its own; if it has its partner's name, the partner
+        has this track's old one. A partner being asked itself is left to its own answer."""
+        mate = self._mate(key, entry)
+        if mate is None or mate[1].reask_pending:
+            return
+        other_key, other = mate
+        mine = other.confirmed
+        assert mine is not None  # _mate checked
+        if answer.employee_id == old.employee_id:
+            self._clear_doubt(other)
+            self.inferred += 1
+        elif answer.employee_id == mine.employee_id:
+            fix = Correction(mine, old, other.doubt_since or now, "swap_partner")
+            entry.partner_fix = (other_key, fix)
+            other.confirmed, other.confirmed_at, other.answers = old, now, [old]
+            self._clear_doubt(other)
+            self.inferred += 1
+        else:
+            other.partner = None  # a third person: the partner must be asked itself
+
+    @staticmethod
+    def _clear_doubt(entry: _Entry) -> None:
+        entry.doubt_since, entry.reask_answers = None, []
+        entry.parked, entry.partner = False, None
 
     def _record_reask(self, key: TrackKey, entry: _Entry, answer: Identification, now: float
                       ) -> Identification:
@@ -167,31 +243,46 @@ class TrackIdentityCache:
         if old is None or entry.doubt_since is None:  # expired or ended meanwhile
             return answer
         if not answer.matched:  # face turned away, or a stranger: the doubt stays
+            entry.parked = not self.policy.reask_after_no_match
             return self._doubted(old)
         if answer.employee_id == old.employee_id:
-            entry.doubt_since, entry.reask_answers = None, []
+            self._settle_partner(key, entry, old, answer, now)
+            self._clear_doubt(entry)
             entry.confirmed, entry.confirmed_at = answer, now
             return answer
         entry.reask_answers.append(answer)
         votes = Counter(a.employee_id for a in entry.reask_answers)
         if votes[answer.employee_id] < self.policy.confirmations:
             return self._doubted(old)
+        self._settle_partner(key, entry, old, answer, now)
         entry.correction = Correction(old, answer, entry.doubt_since, entry.doubt_reason)
         self._doubt_namesakes(key, answer, now)
         entry.confirmed, entry.confirmed_at = answer, now
         entry.answers = [answer]
-        entry.doubt_since, entry.reask_answers = None, []
+        self._clear_doubt(entry)
         return answer
 
-    def doubt(self, key: TrackKey, now: float, reason: str) -> bool:
-        """Put a track's confirmed name in doubt (see the module docstring); True when it
-        was confirmed and not already in doubt."""
+    def doubt(self, key: TrackKey, now: float, reason: str, last: float | None = None,
+              partner: int | None = None) -> bool:
+        """Put a track's confirmed name in doubt (see the module docstring) since ``now``,
+        the first event behind it; ``last`` is the latest (None: ``now``), ``partner`` the
+        track of the same camera it seems to have swapped ids with. True when the name was
+        confirmed before ``last`` and not already in doubt, or in doubt with a re-ask that
+        found no face (asked again)."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or entry.confirmed is None or entry.doubt_since is not None:
+            if entry is None or entry.confirmed is None:
                 return False
+            if entry.confirmed_at >= (now if last is None else last):
+                self.stale_doubts += 1
+                return False
+            if entry.doubt_since is not None:
+                if not entry.parked:
+                    return False
+                entry.parked = False  # something new: worth another look
+                return True
             entry.doubt_since, entry.doubt_reason = now, reason
-            entry.reask_answers = []
+            entry.reask_answers, entry.partner = [], partner
             return True
 
     def in_doubt(self, key: TrackKey) -> bool:
@@ -207,6 +298,16 @@ class TrackIdentityCache:
             if entry is None:
                 return None
             found, entry.correction = entry.correction, None
+            return found
+
+    def take_partner_correction(self, key: TrackKey) -> tuple[TrackKey, Correction] | None:
+        """The swap partner's name the last answer for ``key`` corrected without a call:
+        (partner's key, correction), once (None when there was none)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            found, entry.partner_fix = entry.partner_fix, None
             return found
 
     def refund(self, key: TrackKey) -> None:

@@ -13,7 +13,8 @@ and found again, when it jumps, or when its colours change. A doubted name is st
 (confidence lowered, ``details.unconfirmed``) and the track is asked again at its next clear
 face; an answer naming someone else replaces the name, and the attendance marks made under
 the old name since the doubt are moved to the right employee with an
-``AttendanceCorrected`` event.
+``AttendanceCorrected`` event. Of two tracks suspected of swapping ids with each other, only
+one is asked: its answer settles the other's name too (``swap_partner`` corrections).
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from edge.analytics.attendance import AttendanceBook
+from edge.analytics.attendance import AttendanceBook, Reattribution
 from edge.capture.slot import Frame
 from edge.config.identity import IdentityConfig
 from edge.events import Event, IdentityResolved
 from edge.identity.answer import Identification
-from edge.identity.cache import Action, CachePolicy, TrackIdentityCache
+from edge.identity.cache import Action, CachePolicy, Correction, TrackIdentityCache
 from edge.identity.faces import FaceBox, GateResult, head_box
 from edge.identity.guard import CallBudget, CircuitBreaker
 from edge.identity.rekognition import BackendUnavailable
@@ -140,7 +141,8 @@ class IdentityService:
             ttl_s=cfg.cache_ttl_s, retry_interval_s=cfg.retry_interval_s,
             max_attempts=cfg.max_attempts, confirmations=cfg.confirmations,
             max_reasks=cfg.switches.max_reasks if cfg.switches.enabled else 0,
-            doubt_confidence=cfg.switches.doubt_confidence))
+            doubt_confidence=cfg.switches.doubt_confidence,
+            reask_after_no_match=cfg.switches.reask_after_no_match))
         self.switches = SwitchWatch(cfg.switches)
         self.breaker = breaker or CircuitBreaker(cfg.breaker.failure_threshold,
                                                  cfg.breaker.reset_after_s)
@@ -187,7 +189,8 @@ class IdentityService:
             view = self.switches.update(cam, [int(t) for t in dets.tracker_id[people]],
                                         dets.xyxy[people], frame.picture, now)
             for track, reason in view.suspects.items():
-                if self.cache.doubt((cam, track), view.since.get(track, now), reason):
+                if self.cache.doubt((cam, track), view.since.get(track, now), reason,
+                                    view.last.get(track), view.partners.get(track)):
                     metrics.IDENTITY_DOUBTS.labels(reason).inc()
             for i in people:
                 track = int(dets.tracker_id[i])
@@ -304,23 +307,38 @@ class IdentityService:
             camera_id=job.camera_id, ts=job.ts, tracker_id=job.track_id,
             employee_id=answer.employee_id, name=answer.name, confidence=answer.confidence,
             source=answer.source, distance=answer.distance)]
+        fixes: list[tuple[tuple[str, int], Correction]] = []
         correction = self.cache.take_correction(key)
         if correction is not None:
-            metrics.IDENTITY_CORRECTIONS.inc()
-            log.info("camera %s track %d: %s is %s (name doubted: %s)", job.camera_id,
-                     job.track_id, correction.old.name, correction.new.name, correction.reason)
-            if self.attendance is not None and correction.old.employee_id and shown.employee_id:
-                events += self.attendance.reattribute(
-                    job.camera_id, job.track_id, correction.old.employee_id,
-                    (shown.employee_id, shown.confidence),
-                    datetime.fromtimestamp(correction.since, timezone.utc), job.ts,
-                    correction.reason)
+            fixes.append((key, correction))
+        partner = self.cache.take_partner_correction(key)
+        if partner is not None:  # its swap partner's name, settled by the same answer
+            fixes.append(partner)
+        events += self._correct(fixes, job.camera_id, job.ts)
         if shown.matched and self.attendance is not None and shown.employee_id:
             events += self.attendance.identity(job.camera_id, job.track_id, shown.employee_id,
                                                shown.confidence, job.ts, job.attendance_point)
         self.emit(events)
         job.ticket.add(FaceAnswer(job.track_id, shown, job.ts))
         job.ticket.finish_one()
+
+    def _correct(self, fixes: list[tuple[tuple[str, int], Correction]], camera_id: str,
+                 ts: datetime) -> list[Event]:
+        """Tracks' names were replaced: count them, and move the attendance marks made under
+        the old names since the doubts to the new ones (together: a swapped pair's marks
+        trade places)."""
+        moves: list[Reattribution] = []
+        for (_cam, track), fix in fixes:
+            metrics.IDENTITY_CORRECTIONS.inc()
+            log.info("camera %s track %d: %s is %s (name doubted: %s)", camera_id, track,
+                     fix.old.name, fix.new.name, fix.reason)
+            if fix.old.employee_id and fix.new.employee_id:
+                moves.append(Reattribution(
+                    track, fix.old.employee_id, (fix.new.employee_id, fix.new.confidence),
+                    datetime.fromtimestamp(fix.since, timezone.utc), fix.reason))
+        if self.attendance is None or not moves:
+            return []
+        return self.attendance.reattribute_all(camera_id, moves, ts)
 
     def _answer_fallback(self, job: _Job, key: tuple[str, int], warning: str) -> None:
         shown = self._fallback(key)

@@ -8,9 +8,13 @@ frame and names the tracks whose identity is in doubt, and why:
 * ``overlap`` — the box overlapped another person's box by at least ``overlap_iou`` and,
   once the two are apart again (below ``clear_iou``), the track's body colours look more like
   what the *other* track looked like before the overlap than like its own (by ``swap_margin``):
-  the ids were probably swapped. Without colours (no picture, ``appearance`` off) every such
-  overlap puts both names in doubt. Overlapping tracks are never asked about while they
-  overlap: a face crop would show two people;
+  the ids were probably swapped (the other track is reported as its swap ``partner``). When
+  the other track was never seen clear before the overlap (it appeared inside it, as a
+  person stepping out from behind another or a detection split off a group does), there is
+  nothing to compare with: the track is in doubt only if its own colours moved
+  ``appearance_confirm`` away, as after a gap. Without colours (no picture, ``appearance``
+  off) every such overlap puts both names in doubt. Overlapping tracks are never asked about
+  while they overlap: a face crop would show two people;
 * ``refound`` — the track was missing for at least ``gap_frames`` frames and came back;
 * ``jump`` — the box's foot point moved more than ``jump`` box heights in one frame, or its
   height changed by more than ``size_ratio`` times;
@@ -60,6 +64,8 @@ class _Track:
     """A gap or a jump waiting to be judged by the colours of the next clear frames."""
     since: float = 0.0
     """When the first event now waiting to be judged happened."""
+    last: float = 0.0
+    """When the latest one happened (the last frame the track overlapped someone)."""
     probe: list[np.ndarray] = field(default_factory=list)
     """Colours of the clear frames since that event."""
 
@@ -73,6 +79,12 @@ class SwitchView:
     since: dict[int, float] = field(default_factory=dict)
     """Track id -> when the event that put it in doubt happened (the ``now`` of that
     frame's :meth:`SwitchWatch.update`)."""
+    last: dict[int, float] = field(default_factory=dict)
+    """Track id -> when the latest event behind the doubt happened: a name given from a face
+    seen at or after this time already belongs to the person the track follows now."""
+    partners: dict[int, int] = field(default_factory=dict)
+    """Track id -> the track it seems to have swapped ids with (``overlap`` doubts only: its
+    colours now look like how that track looked before the overlap)."""
     overlapping: set[int] = field(default_factory=set)
     """Tracks overlapping another person now: their face crops would show two people."""
 
@@ -107,6 +119,8 @@ class SwitchWatch:
                 continue
             reason = self._motion(state, box, frame)
             state.box, state.frame = box.copy(), frame
+            if reason:
+                state.last = now
             if reason and not state.pending:
                 state.pending, state.probe = reason, []
                 state.since = state.since if state.pairs else now
@@ -119,10 +133,12 @@ class SwitchWatch:
                 state.probe.append(hist)
                 if len(state.probe) < self.cfg.confirm_frames:
                     continue
-            verdict = self._judge(state)
-            if verdict:
-                view.suspects.setdefault(tid, verdict)
-                view.since.setdefault(tid, state.since)
+            verdict, partner = self._judge(state)
+            if verdict and tid not in view.suspects:
+                view.suspects[tid], view.since[tid], view.last[tid] = (
+                    verdict, state.since, state.last)
+                if partner is not None:
+                    view.partners[tid] = partner
             if state.probe:
                 state.hist = np.mean(state.probe, axis=0).astype(np.float32)
                 state.hist_frames = len(state.probe)
@@ -151,7 +167,7 @@ class SwitchWatch:
                 view.overlapping.add(tid)
                 if state is None:
                     continue
-                state.overlapped = True
+                state.overlapped, state.last = True, now
                 if not (state.pairs or state.pending):
                     state.since, state.probe = now, []
                 for j in np.flatnonzero(iou[k] >= self.cfg.overlap_iou):
@@ -160,28 +176,38 @@ class SwitchWatch:
                         state.pairs[ids[j]] = (state.hist, other.hist if other else None)
             elif worst[k] >= self.cfg.clear_iou and state is not None and state.overlapped:
                 view.overlapping.add(tid)  # not yet clear of the other person
+                state.last = now
             elif state is not None:
                 state.overlapped = False
 
-    def _judge(self, state: _Track) -> str:
+    def _judge(self, state: _Track) -> tuple[str, int | None]:
         """The reason to doubt a track's name after a gap, a jump or overlaps, judged by the
-        colours of its clear frames since (``state.probe``); "" when they look like the
-        same person. Without colours to compare, the event alone is the reason."""
+        colours of its clear frames since (``state.probe``), and the track it seems to have
+        swapped with (the one whose earlier colours it now has; without colours, the only
+        one it overlapped); ("", None) when they look like the same person. Against a track
+        never seen clear before the overlap (it appeared inside it), the track is judged by
+        its own colours, as after a gap. Without colours to compare, the event alone is the
+        reason."""
         now = np.mean(state.probe, axis=0).astype(np.float32) if state.probe else None
-        for mine, theirs in state.pairs.values():
-            if now is None or mine is None or theirs is None:
-                return "overlap"
+        only = next(iter(state.pairs)) if len(state.pairs) == 1 else None
+        for other, (mine, theirs) in state.pairs.items():
+            if now is None or mine is None:
+                return "overlap", only
             same = float(cv2.compareHist(mine, now, cv2.HISTCMP_BHATTACHARYYA))
+            if theirs is None:  # never seen clear before: did this track stay itself?
+                if same > self.cfg.appearance_confirm:
+                    return "overlap", other
+                continue
             cross = float(cv2.compareHist(theirs, now, cv2.HISTCMP_BHATTACHARYYA))
             if cross + self.cfg.swap_margin < same:
-                return "overlap"
+                return "overlap", other
         if state.pending:
             if now is None or state.hist is None:
-                return state.pending
+                return state.pending, None
             drift = float(cv2.compareHist(state.hist, now, cv2.HISTCMP_BHATTACHARYYA))
             if drift > self.cfg.appearance_confirm:
-                return state.pending
-        return ""
+                return state.pending, None
+        return "", None
 
     def _motion(self, state: _Track, box: np.ndarray, frame: int) -> str:
         cfg = self.cfg
@@ -209,8 +235,9 @@ class SwitchWatch:
         if state.hist_frames >= self.cfg.appearance_warmup and self.cfg.appearance is not None:
             drift = float(cv2.compareHist(state.hist, hist, cv2.HISTCMP_BHATTACHARYYA))
             if drift > self.cfg.appearance:
-                view.suspects.setdefault(tid, "appearance")
-                view.since.setdefault(tid, now)
+                if tid not in view.suspects:
+                    view.suspects[tid], view.since[tid], view.last[tid] = (
+                        "appearance", now, now)
                 state.hist, state.hist_frames = hist, 1  # a new person: start again
                 return
         rate = 1.0 / min(state.hist_frames + 1, 10)

@@ -15,7 +15,7 @@ from edge.analytics.attendance import AttendanceBook
 from edge.analytics.lines import LineCrossing
 from edge.capture.slot import Frame
 from edge.config.identity import AttendanceConfig, IdentityConfig, SwitchConfig
-from edge.events import AttendanceCorrected, AttendanceMarked, Event
+from edge.events import AttendanceCorrected, AttendanceMarked, Event, IdentityResolved
 from edge.identity.answer import Identification
 from edge.identity.cache import Action, CachePolicy, TrackIdentityCache
 from edge.identity.faces import FaceBox, GateResult
@@ -120,7 +120,7 @@ def crossing_with_swap() -> list[tuple[list[tuple[int, tuple[int, int, int], flo
     return frames
 
 
-def test_an_id_swap_where_two_people_cross_re_asks_both_and_corrects_their_names() -> None:
+def test_an_id_swap_where_two_people_cross_is_settled_with_one_re_ask_for_both() -> None:
     events: list[Event] = []
     backend = ColourBackend()
     svc = make_service(events, backend)
@@ -129,12 +129,13 @@ def test_an_id_swap_where_two_people_cross_re_asks_both_and_corrects_their_names
         calls = run_frames(svc, crossing_with_swap())
     finally:
         svc.stop()
-    assert calls == 4  # one each at first sight, one each after the swap
-    names = {(e.tracker_id, e.employee_id) for e in events if hasattr(e, "tracker_id")
-             and getattr(e, "employee_id", None) and type(e).__name__ == "IdentityResolved"}
-    assert names == {(1, "E-RED"), (2, "E-BLUE"), (1, "E-BLUE"), (2, "E-RED")}
+    assert calls == 3  # one each at first sight, one for the swapped pair
+    names = {(e.tracker_id, e.employee_id) for e in events if isinstance(e, IdentityResolved)
+             and e.employee_id}
+    assert names == {(1, "E-RED"), (2, "E-BLUE"), (2, "E-RED")}  # track 1 was not asked
     assert svc.cache.confirmed(("door", 1)).employee_id == "E-BLUE"
     assert svc.cache.confirmed(("door", 2)).employee_id == "E-RED"
+    assert not svc.cache.in_doubt(("door", 1)) and not svc.cache.in_doubt(("door", 2))
 
 
 def test_without_the_switch_watch_the_swapped_names_stay_wrong() -> None:
@@ -160,8 +161,8 @@ def test_a_corrected_name_moves_the_check_in_with_one_correction_event() -> None
     corrections = [e for e in events if isinstance(e, AttendanceCorrected)]
     assert len(corrections) == 1
     fix = corrections[0]
-    assert (fix.tracker_id, fix.from_employee_id, fix.to_employee_id, fix.marks_moved) == (
-        1, "E-RED", "E-BLUE", 1)
+    assert (fix.tracker_id, fix.from_employee_id, fix.to_employee_id, fix.marks_moved,
+            fix.reason) == (1, "E-RED", "E-BLUE", 1, "swap_partner")  # settled by track 2
     marks = [e for e in events if isinstance(e, AttendanceMarked)]
     ravi = [m for m in marks if m.employee_id == "E-RED"]
     bina = [m for m in marks if m.employee_id == "E-BLUE"]
@@ -283,3 +284,195 @@ def test_reattribute_moves_only_the_marks_made_since_the_doubt() -> None:
     # outside the link window nothing moves
     assert book.reattribute("door", 5, "E-BLUE", ("E-RED", 90.0), since=at[0],
                             now=at[2] + timedelta(hours=1), reason="jump") == []
+
+
+def test_a_swap_corrected_one_track_at_a_time_keeps_both_check_ins() -> None:
+    # Track 1 (served "Ravi", really Bina) and track 2 (served "Bina", really Ravi) both
+    # enter; each is re-asked on its own. The first correction moves track 1's entry into
+    # Bina's record, which track 2's wrong entry still holds open: the mark must be kept
+    # there, or Bina has no check-in once track 2's entry leaves for Ravi.
+    book = AttendanceBook(AttendanceConfig(), ZoneInfo("Asia/Kolkata"))
+    t1, t2 = T0, T0 + timedelta(seconds=4)
+    book.crossing("door", 1, "entry", t1, ("E-RED", 90.0))
+    book.crossing("door", 2, "entry", t2, ("E-BLUE", 90.0))
+    now = t2 + timedelta(seconds=10)
+    book.reattribute("door", 1, "E-RED", ("E-BLUE", 93.0), since=t1, now=now,
+                     reason="overlap")
+    events = book.reattribute("door", 2, "E-BLUE", ("E-RED", 92.0), since=t1, now=now,
+                              reason="overlap")
+    latest = {e.employee_id: e for e in events if isinstance(e, AttendanceMarked)}
+    assert latest["E-BLUE"].check_in_time == t1 and not latest["E-BLUE"].voided
+    assert latest["E-RED"].check_in_time == t2
+    assert sorted((e[0], e[2]) for e in book.marks()) == [("E-BLUE", 1), ("E-RED", 2)]
+
+
+def test_both_swapped_tracks_crossing_get_one_correction_each_from_one_call() -> None:
+    events: list[Event] = []
+    svc = make_service(events, ColourBackend())
+    frames = crossing_with_swap()
+    frames[43] = (frames[43][0], [LineCrossing("main", 2, "person", "entry")])  # Ravi, as 2
+    svc.start()
+    try:
+        calls = run_frames(svc, frames)
+    finally:
+        svc.stop()
+    assert calls == 3
+    fixes = sorted((e.tracker_id, e.from_employee_id, e.to_employee_id, e.marks_moved, e.reason)
+                   for e in events if isinstance(e, AttendanceCorrected))
+    assert fixes == [(1, "E-RED", "E-BLUE", 1, "swap_partner"),
+                     (2, "E-BLUE", "E-RED", 1, "overlap")]
+    assert sorted(e[0] for e in svc.attendance.marks()) == [  # type: ignore[union-attr]
+        "E-BLUE", "E-RED"]
+
+
+ANN, BOB, CY = (Identification(e, n, 98.0, 0.2, "aws") for e, n in (
+    ("E1", "Ann"), ("E2", "Bob"), ("E3", "Cy")))
+NO_MATCH = Identification(None, "Unknown", 0.0, None, "no_match")
+
+
+def swap_pair(partners: bool = True) -> TrackIdentityCache:
+    """Tracks 1 (Ann) and 2 (Bob), both doubted by one overlap, each looking like the other."""
+    cache = TrackIdentityCache(CachePolicy(max_reasks=2, retry_interval_s=1.0))
+    for track, who in ((1, ANN), (2, BOB)):
+        cache.decide(("door", track), 0.0)
+        cache.record(("door", track), who, 0.0)
+        assert cache.doubt(("door", track), 5.0, "overlap", 6.0, 3 - track if partners else None)
+    return cache
+
+
+@pytest.mark.parametrize("answer,one,two,two_asked", [
+    (BOB, "E2", "E1", False),  # 1 is Bob: 2 is Ann, without a call
+    (ANN, "E1", "E2", False),  # 1 is still Ann: no swap, 2 keeps Bob
+    (CY, "E3", "E2", True),  # a third person: 2 must be asked itself
+    (NO_MATCH, "E1", "E2", True),  # no face: nothing learnt
+])
+def test_one_answer_settles_a_swap_pair(answer: Identification, one: str, two: str,
+                                        two_asked: bool) -> None:
+    cache = swap_pair()
+    assert cache.decide(("door", 1), 7.0)[0] is Action.ASK
+    action, shown = cache.decide(("door", 2), 7.0)  # partner in flight: not asked twice
+    assert action is Action.CACHED and shown.employee_id == "E2" and shown.confidence == 49.0
+    cache.record(("door", 1), answer, 7.0)
+    assert cache.confirmed(("door", 1)).employee_id == one
+    assert cache.confirmed(("door", 2)).employee_id == two
+    assert (cache.decide(("door", 2), 9.0)[0] is Action.ASK) == two_asked
+    fix = cache.take_partner_correction(("door", 1))
+    if answer is BOB:
+        assert fix is not None and fix[0] == ("door", 2)
+        assert (fix[1].old, fix[1].new, fix[1].since, fix[1].reason) == (
+            BOB, ANN, 5.0, "swap_partner")
+    else:
+        assert fix is None
+    assert cache.take_partner_correction(("door", 1)) is None
+
+
+def test_a_swap_is_inferred_only_between_mutual_partners_both_in_doubt() -> None:
+    cache = swap_pair(partners=False)  # doubted, but neither looked like the other
+    cache.decide(("door", 1), 7.0)
+    cache.record(("door", 1), BOB, 7.0)
+    assert cache.take_partner_correction(("door", 1)) is None
+    assert cache.in_doubt(("door", 2))  # Bob is now track 1: track 2's name is doubted
+    assert cache.confirmed(("door", 2)).employee_id == "E2"
+
+
+def test_a_re_ask_answered_no_match_is_not_repeated_until_something_new() -> None:
+    cache = TrackIdentityCache(CachePolicy(max_reasks=2, retry_interval_s=1.0,
+                                           reask_after_no_match=False))
+    key = ("door", 1)
+    cache.decide(key, 0.0)
+    cache.record(key, ANN, 0.0)
+    assert cache.doubt(key, 5.0, "overlap")
+    assert cache.decide(key, 5.0)[0] is Action.ASK
+    cache.record(key, NO_MATCH, 5.0)
+    for t in (7.0, 20.0, 60.0):  # budget left, faces clear: still not asked again
+        action, shown = cache.decide(key, t)
+        assert action is Action.CACHED and shown.employee_id == "E1" and cache.in_doubt(key)
+    assert cache.doubt(key, 61.0, "jump")  # news: one more look
+    assert cache.decide(key, 61.0)[0] is Action.ASK
+
+
+def test_a_namesake_brings_a_no_match_doubt_back_to_the_backend() -> None:
+    cache = TrackIdentityCache(CachePolicy(max_reasks=2, retry_interval_s=1.0,
+                                           reask_after_no_match=False))
+    cache.decide(("door", 1), 0.0)
+    cache.record(("door", 1), ANN, 0.0)
+    cache.doubt(("door", 1), 5.0, "overlap")
+    cache.decide(("door", 1), 5.0)
+    cache.record(("door", 1), NO_MATCH, 5.0)
+    assert cache.decide(("door", 1), 7.0)[0] is Action.CACHED
+    cache.decide(("door", 2), 8.0)
+    cache.record(("door", 2), ANN, 8.0)  # Ann is track 2: track 1 cannot be her too
+    assert cache.decide(("door", 1), 9.0)[0] is Action.ASK
+
+
+def test_by_default_a_no_match_re_ask_is_repeated_within_the_budget() -> None:
+    cache = TrackIdentityCache(CachePolicy(max_reasks=2, retry_interval_s=1.0))
+    key = ("door", 1)
+    cache.decide(key, 0.0)
+    cache.record(key, ANN, 0.0)
+    cache.doubt(key, 5.0, "overlap")
+    cache.decide(key, 5.0)
+    cache.record(key, NO_MATCH, 5.0)
+    assert cache.decide(key, 7.0)[0] is Action.ASK
+
+
+def test_a_doubt_older_than_the_answer_that_named_the_track_is_dropped() -> None:
+    cache = TrackIdentityCache(CachePolicy(max_reasks=2, retry_interval_s=1.0))
+    key = ("door", 1)
+    cache.decide(key, 4.0)
+    cache.record(key, ANN, 4.0)  # a face seen after the overlap (2.0 to 3.5) ended
+    assert not cache.doubt(key, 2.0, "overlap", 3.5)
+    assert cache.decide(key, 6.0)[0] is Action.CACHED and not cache.in_doubt(key)
+    assert cache.doubt(key, 2.0, "overlap", 4.5)  # still overlapping after the answer
+
+
+def test_a_track_named_after_the_overlap_it_was_born_in_is_not_re_asked() -> None:
+    """Ravi steps out from behind Bina: both tracks start overlapping, are asked at their
+    first clear face, and the overlap verdict that follows tells nothing new."""
+    events: list[Event] = []
+    svc = make_service(events, ColourBackend())
+    frames = [([(2, BLUE, 100.0), (1, RED, float(x))], []) for x in walk(40, 110, 400)]
+    svc.start()
+    try:
+        calls = run_frames(svc, frames)
+    finally:
+        svc.stop()
+    assert calls == 2
+    assert svc.cache.confirmed(("door", 1)).employee_id == "E-RED"
+    assert svc.cache.stale_doubts >= 1
+
+
+@pytest.mark.parametrize("after,doubted", [(RED, False), (BLUE, True)])
+def test_a_newcomer_from_inside_an_overlap_is_judged_by_the_tracks_own_colours(
+        after: tuple[int, int, int], doubted: bool) -> None:
+    """Track 1 (Ravi) walks alone, then track 2 appears inside his box and they part: only
+    if track 1 no longer looks like Ravi is its name in doubt (track 2 was never seen
+    clear, so there is nobody to compare with)."""
+    watch = SwitchWatch(SwitchConfig())
+    frames = [[(1, RED, float(x))] for x in walk(15, 100, 150)]
+    frames += [[(2, BLUE, 150.0 + k), (1, RED, 152.0 + k)] for k in range(3)]
+    other = BLUE if after == RED else RED
+    frames += [[(2, other, float(x)), (1, after, float(x2))]
+               for x, x2 in zip(walk(20, 150, 60), walk(20, 155, 400), strict=True)]
+    suspects: dict[int, str] = {}
+    for k, people in enumerate(frames):
+        image, dets = scene(people)
+        view = watch.update("door", list(dets.tracker_id), dets.xyxy, image, k / FPS)
+        suspects.update(view.suspects)
+    assert (1 in suspects) == doubted
+
+
+def test_the_watch_reports_the_swap_partner_and_when_the_overlap_ended() -> None:
+    watch = SwitchWatch(SwitchConfig())
+    last: dict[int, float] = {}
+    partners: dict[int, int] = {}
+    overlapping: list[float] = []
+    for k, (people, _c) in enumerate(crossing_with_swap()):
+        image, dets = scene(people)
+        view = watch.update("door", list(dets.tracker_id), dets.xyxy, image, k / FPS)
+        last.update(view.last)
+        partners.update(view.partners)
+        if view.overlapping:
+            overlapping.append(k / FPS)
+    assert partners == {1: 2, 2: 1}
+    assert last == {1: overlapping[-1], 2: overlapping[-1]}
