@@ -293,21 +293,20 @@ class TrackIdentityCache:
 
     def take_correction(self, key: TrackKey) -> Correction | None:
         """The name change the last answer made, once (None when there was none)."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            found, entry.correction = entry.correction, None
-            return found
+        return self._take(key, "correction")  # type: ignore[no-any-return]
 
     def take_partner_correction(self, key: TrackKey) -> tuple[TrackKey, Correction] | None:
         """The swap partner's name the last answer for ``key`` corrected without a call:
         (partner's key, correction), once (None when there was none)."""
+        return self._take(key, "partner_fix")  # type: ignore[no-any-return]
+
+    def _take(self, key: TrackKey, field_name: str) -> object:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            found, entry.partner_fix = entry.partner_fix, None
+            found = getattr(entry, field_name)
+            setattr(entry, field_name, None)
             return found
 
     def refund(self, key: TrackKey) -> None:

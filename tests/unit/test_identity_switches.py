@@ -99,6 +99,15 @@ def run_frames(svc: IdentityService, frames: list[tuple[list[tuple[int, tuple[in
     return svc.calls - asked_before
 
 
+def play(svc: IdentityService, frames: list) -> int:
+    """Start the service, run ``frames`` through it, stop it; the backend calls made."""
+    svc.start()
+    try:
+        return run_frames(svc, frames)
+    finally:
+        svc.stop()
+
+
 def walk(n: int, x0: float, x1: float) -> list[float]:
     return list(np.linspace(x0, x1, n))
 
@@ -124,11 +133,7 @@ def test_an_id_swap_where_two_people_cross_is_settled_with_one_re_ask_for_both()
     events: list[Event] = []
     backend = ColourBackend()
     svc = make_service(events, backend)
-    svc.start()
-    try:
-        calls = run_frames(svc, crossing_with_swap())
-    finally:
-        svc.stop()
+    calls = play(svc, crossing_with_swap())
     assert calls == 3  # one each at first sight, one for the swapped pair
     names = {(e.tracker_id, e.employee_id) for e in events if isinstance(e, IdentityResolved)
              and e.employee_id}
@@ -141,11 +146,7 @@ def test_an_id_swap_where_two_people_cross_is_settled_with_one_re_ask_for_both()
 def test_without_the_switch_watch_the_swapped_names_stay_wrong() -> None:
     events: list[Event] = []
     svc = make_service(events, ColourBackend(), enabled=False)
-    svc.start()
-    try:
-        calls = run_frames(svc, crossing_with_swap())
-    finally:
-        svc.stop()
+    calls = play(svc, crossing_with_swap())
     assert calls == 2
     assert svc.cache.confirmed(("door", 1)).employee_id == "E-RED"  # wrong: it is Bina
 
@@ -153,11 +154,7 @@ def test_without_the_switch_watch_the_swapped_names_stay_wrong() -> None:
 def test_a_corrected_name_moves_the_check_in_with_one_correction_event() -> None:
     events: list[Event] = []
     svc = make_service(events, ColourBackend())
-    svc.start()
-    try:
-        run_frames(svc, crossing_with_swap())
-    finally:
-        svc.stop()
+    play(svc, crossing_with_swap())
     corrections = [e for e in events if isinstance(e, AttendanceCorrected)]
     assert len(corrections) == 1
     fix = corrections[0]
@@ -176,31 +173,21 @@ def test_a_long_stable_track_is_never_asked_again() -> None:
     events: list[Event] = []
     backend = ColourBackend()
     svc = make_service(events, backend)
-    svc.start()
     rng = np.random.default_rng(3)
     xs = walk(1000, 20, 560) + rng.normal(0, 2, 1000)  # detector jitter
     frames = [([(7, RED, float(x))], []) for x in xs]
     for gap in (300, 301, 302):  # a detection missed for a few frames
         frames[gap] = ([], [])
-    try:
-        calls = run_frames(svc, frames)
-    finally:
-        svc.stop()
-    assert calls == 1
+    assert play(svc, frames) == 1
 
 
 def test_a_track_lost_and_found_on_someone_else_is_re_asked() -> None:
     events: list[Event] = []
     svc = make_service(events, ColourBackend())
-    svc.start()
     frames = [([(4, RED, 100 + k)], []) for k in range(20)]
     frames += [([], [])] * 8  # lost
     frames += [([(4, BLUE, 140 + k)], []) for k in range(20)]  # found again, on Bina
-    try:
-        calls = run_frames(svc, frames)
-    finally:
-        svc.stop()
-    assert calls == 2
+    assert play(svc, frames) == 2
     assert svc.cache.confirmed(("door", 4)).employee_id == "E-BLUE"
 
 
@@ -311,11 +298,7 @@ def test_both_swapped_tracks_crossing_get_one_correction_each_from_one_call() ->
     svc = make_service(events, ColourBackend())
     frames = crossing_with_swap()
     frames[43] = (frames[43][0], [LineCrossing("main", 2, "person", "entry")])  # Ravi, as 2
-    svc.start()
-    try:
-        calls = run_frames(svc, frames)
-    finally:
-        svc.stop()
+    calls = play(svc, frames)
     assert calls == 3
     fixes = sorted((e.tracker_id, e.from_employee_id, e.to_employee_id, e.marks_moved, e.reason)
                    for e in events if isinstance(e, AttendanceCorrected))
@@ -432,11 +415,7 @@ def test_a_track_named_after_the_overlap_it_was_born_in_is_not_re_asked() -> Non
     events: list[Event] = []
     svc = make_service(events, ColourBackend())
     frames = [([(2, BLUE, 100.0), (1, RED, float(x))], []) for x in walk(40, 110, 400)]
-    svc.start()
-    try:
-        calls = run_frames(svc, frames)
-    finally:
-        svc.stop()
+    calls = play(svc, frames)
     assert calls == 2
     assert svc.cache.confirmed(("door", 1)).employee_id == "E-RED"
     assert svc.cache.stale_doubts >= 1
