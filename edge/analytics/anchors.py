@@ -14,10 +14,13 @@ cut on both sides, or a track never seen uncut, keeps its plain bottom-centre.
 Example:
     >>> import numpy as np
     >>> feet = FootPoints(border_px=2.0)
-    >>> feet.points(np.array([[700., 200., 740., 300.]]), np.array([7]), (0, 0, 768, 576))
-    (array([720.]), array([300.]))
-    >>> feet.points(np.array([[750., 200., 768., 300.]]), np.array([7]), (0, 0, 768, 576))
-    (array([770.]), array([300.]))
+    >>> bounds = (0, 0, 768, 576)
+    >>> [v.tolist() for v in feet.points(np.array([[700., 200., 740., 300.]]), np.array([7]),
+    ...                                  bounds)]  # whole: 40 wide
+    [[720.0], [300.0]]
+    >>> [v.tolist() for v in feet.points(np.array([[750., 200., 768., 300.]]), np.array([7]),
+    ...                                  bounds)]  # cut by the right border: 750 + 40 / 2
+    [[770.0], [300.0]]
 """
 
 from __future__ import annotations
