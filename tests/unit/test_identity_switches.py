@@ -22,6 +22,7 @@ from edge.identity.faces import FaceBox, GateResult
 from edge.identity.service import CameraRole, IdentityService
 from edge.identity.switches import SwitchWatch
 from edge.pipeline.step import FrameResult
+from edge.telemetry import metrics
 
 T0 = datetime(2026, 11, 23, 3, 25, tzinfo=timezone.utc)  # 08:55 in Kolkata
 FPS = 10.0
@@ -133,8 +134,11 @@ def test_an_id_swap_where_two_people_cross_is_settled_with_one_re_ask_for_both()
     events: list[Event] = []
     backend = ColourBackend()
     svc = make_service(events, backend)
+    overlaps = metrics.IDENTITY_DOUBTS.labels("overlap")
+    doubts_before = overlaps._value.get()
     calls = play(svc, crossing_with_swap())
-    assert calls == 3  # one each at first sight, one for the swapped pair
+    assert overlaps._value.get() - doubts_before == 2  # both tracks' names were doubted
+    assert calls == 3  # one each at first sight, one re-ask that settles the swapped pair
     names = {(e.tracker_id, e.employee_id) for e in events if isinstance(e, IdentityResolved)
              and e.employee_id}
     assert names == {(1, "E-RED"), (2, "E-BLUE"), (2, "E-RED")}  # track 1 was not asked
