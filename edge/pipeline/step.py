@@ -111,7 +111,6 @@ class CameraPipeline:
                  *, fps: float = 10.0, heartbeat_s: float = 60.0) -> None:
         self.camera_id = camera.id
         self.site = site
-        self.duplicate_overlap = tracking.duplicate_overlap
         frame_rate = tracking.frame_rate or fps or 10.0
         # People and vehicles have a ByteTrack each (own thresholds, one id counter).
         self.tracker = ClassGroupTracker(tracking, frame_rate)
@@ -151,9 +150,6 @@ class CameraPipeline:
         t0 = time.perf_counter()
         if bounds is not None:
             self._env.bounds = bounds
-        if self.duplicate_overlap is not None and len(detections) > 1:
-            detections = detections.with_nms(self.duplicate_overlap,
-                                             overlap_metric=sv.OverlapMetric.IOS)
         tracked = self.tracker.update(detections)
         crossings: list[LineCrossing] = []
         events: list[Event] = []

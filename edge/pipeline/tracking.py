@@ -12,6 +12,9 @@ tracks one shared tracker gave them.
 Within the vehicle group, boxes that overlap heavily can be merged first, whatever their
 classes (``tracking.vehicle_merge_overlap``): the vehicle model often boxes one van as a car
 and again as a bus, and each box would become a track of its own (one plate logged twice).
+Before that, with ``tracking.duplicate_overlap``, a box mostly inside a more confident box
+of the same class is dropped in every group (one person seen as a whole body and again as a
+torso): every box filter before tracking is here.
 """
 
 from __future__ import annotations
@@ -110,6 +113,7 @@ class ClassGroupTracker:
             high_conf_det_threshold=_or(tracking.vehicle_high_conf_threshold,
                                         tracking.high_conf_threshold))
         self.vehicle_merge_overlap = tracking.vehicle_merge_overlap
+        self.duplicate_overlap = tracking.duplicate_overlap
 
     @property
     def tracks(self) -> list[Any]:
@@ -119,6 +123,10 @@ class ClassGroupTracker:
     def update(self, detections: sv.Detections) -> sv.Detections:
         """Track one frame's detections; returns them with ``tracker_id`` (-1: no track
         yet), people first, then vehicles (boxes merged away are left out)."""
+        if self.duplicate_overlap is not None and len(detections) > 1:
+            # One person seen as a whole body and again as a torso (same class).
+            detections = detections.with_nms(self.duplicate_overlap,
+                                             overlap_metric=sv.OverlapMetric.IOS)
         vehicle = _is_vehicle(detections)
         if vehicle.any():
             people_in = detections[~vehicle]
