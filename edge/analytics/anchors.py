@@ -29,6 +29,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+FEET = "feet"
+"""Key of ``sv.Detections.data`` under which the camera step leaves each tracked box's foot
+point (an N x 2 array), completed once per frame for every rule that wants it."""
+
 
 @dataclass
 class _Size:
@@ -55,7 +59,8 @@ class FootPoints:
                ) -> tuple[np.ndarray, np.ndarray]:
         """Foot points (x, y) of each box. ``bounds`` is the analysed picture (x1, y1, x2,
         y2) in the boxes' coordinates (the ROI, when the camera has one); without it, the
-        plain bottom-centres. Call once per frame: tracks not in it age and are forgotten."""
+        plain bottom-centres, as for boxes without a track id (negative). Call once per
+        frame: tracks not in it age and are forgotten."""
         fx = (xyxy[:, 0] + xyxy[:, 2]) / 2.0
         fy = xyxy[:, 3].astype(float)
         if bounds is None:
@@ -65,6 +70,8 @@ class FootPoints:
         seen = set()
         for i, tid in enumerate(tracker_ids.astype(int)):
             tid = int(tid)
+            if tid < 0:
+                continue
             seen.add(tid)
             x1, y1, x2, y2 = (float(v) for v in xyxy[i])
             left, right, bottom = x1 <= bx1 + b, x2 >= bx2 - b, y2 >= by2 - b

@@ -38,7 +38,7 @@ from datetime import datetime
 import numpy as np
 import supervision as sv
 
-from edge.analytics.anchors import FootPoints
+from edge.analytics.anchors import FEET
 from edge.analytics.rules import Rule, RuleEnv, RuleOutput, rule
 from edge.config.models import CANONICAL_CLASSES, CameraConfig, LineConfig
 from edge.events import Crossing
@@ -86,17 +86,16 @@ class LineCounter:
         memory_frames: frames a vanished track keeps its side (use the tracker's buffer).
         count_on_loss: count a track that vanished beyond the band on the new side before
             ``min_frames`` points there (default: the line's own setting).
-        env: where the step says how big the analysed picture is (``RuleEnv.bounds``);
-            with it and ``config.edge_feet``, boxes cut by the picture's border are
-            completed from the track's uncut size (:class:`FootPoints`).
+
+    Each box's feet are its bottom-centre, or, with ``config.edge_feet``, the point the
+    camera step left in ``detections.data[FEET]`` (boxes the picture's border cuts completed
+    from the track's uncut size, :mod:`edge.analytics.anchors`).
     """
 
     def __init__(self, config: LineConfig, memory_frames: int = 30,
-                 count_on_loss: bool | None = None, env: RuleEnv | None = None) -> None:
+                 count_on_loss: bool | None = None) -> None:
         self.config = config
         self.memory_frames = max(1, memory_frames)
-        self._env = env
-        self._feet = FootPoints(memory_frames=self.memory_frames)
         self.count_on_loss = config.count_on_loss if count_on_loss is None else count_on_loss
         (x1, y1), (x2, y2) = config.start, config.end
         self._p = np.array([x1, y1], float)
@@ -155,8 +154,11 @@ class LineCounter:
                 keep &= np.isin(detections.class_id, self._class_ids)
             dets = detections[keep]
             xyxy = dets.xyxy
-            bounds = self._env.bounds if self._env is not None and self.config.edge_feet else None
-            fx, fy = self._feet.points(xyxy, dets.tracker_id, bounds)
+            feet = dets.data.get(FEET) if self.config.edge_feet else None
+            if feet is None:
+                fx, fy = (xyxy[:, 0] + xyxy[:, 2]) / 2.0, xyxy[:, 3]
+            else:
+                fx, fy = feet[:, 0], feet[:, 1]
             dist = self._signed_distance(fx, fy)
             heights = xyxy[:, 3] - xyxy[:, 1]
             classes = dets.class_id if dets.class_id is not None else np.zeros(len(dets), int)
@@ -242,11 +244,10 @@ class LineCounter:
 class LineRule:
     """A counting line as a rule: its crossings, and a ``Crossing`` event for each."""
 
-    def __init__(self, config: LineConfig, memory_frames: int = 30,
-                 env: RuleEnv | None = None) -> None:
+    def __init__(self, config: LineConfig, memory_frames: int = 30) -> None:
         self.config = config
         self.rule_id = f"line:{config.id}"
-        self.counter = LineCounter(config, memory_frames=memory_frames, env=env)
+        self.counter = LineCounter(config, memory_frames=memory_frames)
 
     def update(self, camera_id: str, ts: datetime, detections: sv.Detections) -> RuleOutput:
         """Count this frame's crossings."""
@@ -263,7 +264,7 @@ class LineRule:
 @rule("line")
 def line_rules(camera: CameraConfig, env: RuleEnv) -> Sequence[Rule]:
     """One :class:`LineRule` per configured line."""
-    return [LineRule(ln, env.memory_frames, env) for ln in camera.lines]
+    return [LineRule(ln, env.memory_frames) for ln in camera.lines]
 
 
 class Occupancy:

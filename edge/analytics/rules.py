@@ -37,15 +37,12 @@ if TYPE_CHECKING:
     from edge.analytics.lines import LineCrossing
 
 
-@dataclass
+@dataclass(frozen=True)
 class RuleEnv:
     """What rules may need besides their own settings."""
 
     memory_frames: int = 30
     """Frames the tracker keeps a lost id (rules remember a vanished track as long)."""
-    bounds: tuple[float, float, float, float] | None = None
-    """The analysed picture (x1, y1, x2, y2) in the detections' coordinates, once the step
-    has seen a frame: where the picture's border cuts boxes."""
 
 
 @dataclass

@@ -15,6 +15,7 @@ from datetime import datetime
 import numpy as np
 import supervision as sv
 
+from edge.analytics.anchors import FEET, FootPoints
 from edge.analytics.lines import LineCrossing, LineRule, Occupancy
 from edge.analytics.rules import Rule, RuleEnv, build_rules
 from edge.analytics.zones import ZoneRule
@@ -118,6 +119,7 @@ class CameraPipeline:
         # remember a track just as long.
         self._env = RuleEnv(memory_frames=max(
             1, int(tracking.lost_track_buffer * frame_rate / 30.0)) + 1)
+        self._feet = FootPoints(memory_frames=self._env.memory_frames)
         self.camera = camera
         self.rules: list[Rule] = []
         self._occupancy_lines: set[str] = set()
@@ -145,12 +147,14 @@ class CameraPipeline:
         """Track, count and emit events for one frame's canonical detections.
 
         ``bounds`` is the analysed picture (x1, y1, x2, y2) in the detections' coordinates
-        (the ROI when the camera has one): rules use it where the border cuts boxes.
+        (the ROI when the camera has one): with it, each tracked box's foot point, completed
+        where that border cuts the box, goes to the rules in ``data[FEET]``.
         """
         t0 = time.perf_counter()
-        if bounds is not None:
-            self._env.bounds = bounds
         tracked = self.tracker.update(detections)
+        if bounds is not None and tracked.tracker_id is not None:
+            fx, fy = self._feet.points(tracked.xyxy, tracked.tracker_id, bounds)
+            tracked.data[FEET] = np.column_stack([fx, fy])
         crossings: list[LineCrossing] = []
         events: list[Event] = []
         for r in self.rules:

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from edge.analytics.anchors import FootPoints
+from edge.analytics.anchors import FEET, FootPoints
 from edge.analytics.lines import LineCounter, Occupancy
-from edge.analytics.rules import RuleEnv
 from edge.config.models import CANONICAL_CLASSES, LineConfig
 
 PERSON = CANONICAL_CLASSES.index("person")
@@ -233,6 +232,16 @@ def _leaving_right(xs: list[float], width: float = 640.0, half: float = 20.0
     return out
 
 
+def _with_feet(frames: list[sv.Detections],
+               bounds: tuple[float, float, float, float] = (0.0, 0.0, 640.0, 480.0)
+               ) -> list[sv.Detections]:
+    """The frames with the foot points the camera step leaves for its rules."""
+    feet = FootPoints()
+    for d in frames:
+        d.data[FEET] = np.column_stack(feet.points(d.xyxy, d.tracker_id, bounds))
+    return frames
+
+
 def _edge_line(**kw: object) -> LineConfig:
     """A vertical line 12 px from the right border of a 640 px picture (x = 628)."""
     return LineConfig(id="edge", start=(628, 0), end=(628, 400), **kw)  # type: ignore[arg-type]
@@ -241,17 +250,16 @@ def _edge_line(**kw: object) -> LineConfig:
 def test_a_person_walking_out_of_the_picture_past_a_line_near_its_edge_counts() -> None:
     # Centres 560 .. 650: the true centre crosses x = 628, but the box is cut at 640, so
     # its plain centre stops at (x - 20 + 640) / 2 <= 635 and never gets 3 frames beyond.
-    env = RuleEnv(bounds=(0.0, 0.0, 640.0, 480.0))
     xs = [560.0, 580.0, 600.0, 612.0, 624.0, 636.0, 648.0, 660.0]
-    counter = LineCounter(_edge_line(), env=env)
-    assert [d for _, d in run(counter, _leaving_right(xs))] == ["exit"]
+    counter = LineCounter(_edge_line())
+    assert [d for _, d in run(counter, _with_feet(_leaving_right(xs)))] == ["exit"]
 
 
 def test_without_the_pictures_bounds_the_cut_box_is_missed_as_before() -> None:
     xs = [560.0, 580.0, 600.0, 612.0, 624.0, 636.0, 648.0, 660.0]
     assert run(LineCounter(_edge_line()), _leaving_right(xs)) == []
-    off = LineCounter(_edge_line(edge_feet=False), env=RuleEnv(bounds=(0, 0, 640, 480)))
-    assert run(off, _leaving_right(xs)) == []
+    off = LineCounter(_edge_line(edge_feet=False))
+    assert run(off, _with_feet(_leaving_right(xs))) == []
 
 
 def test_feet_cut_by_the_bottom_border_are_placed_from_the_tracks_height() -> None:
