@@ -23,6 +23,7 @@ import numpy as np
 from edge.anpr.service import VEHICLE_IDS, AnprService
 from edge.config.models import Settings
 from edge.pipeline.step import FrameResult
+from edge.pipeline.tracking import vehicle_thresholds
 
 
 @dataclass
@@ -212,11 +213,7 @@ def no_vehicle(clip: Path, settings: Settings) -> str:
     cap.release()
     hits = sum(c > 0 for c in best)
     # The vehicles' ByteTrack starts a track only from a box at or above both of these.
-    t = settings.tracking
-    start = max(t.high_conf_threshold if t.vehicle_high_conf_threshold is None
-                else t.vehicle_high_conf_threshold,
-                t.activation_threshold if t.vehicle_activation_threshold is None
-                else t.vehicle_activation_threshold)
+    start = max(vehicle_thresholds(settings.tracking))
     strong = sum(c >= start for c in best)
     if hits and not strong:
         return (f"no track: the detector boxed the vehicle in {hits} of {len(best)} frames, "

@@ -290,6 +290,11 @@ def print_table(result: dict[str, Any]) -> None:
                   f"reads: {r['cause'] or '-'}")
 
 
+def key_values(items: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` arguments as settings (values read as YAML: ``0.7``, ``null``)."""
+    return {k: yaml.safe_load(v) for k, v in (kv.split("=", 1) for kv in items)}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -322,10 +327,7 @@ def main(argv: list[str] | None = None) -> int:
                                     if c["half"] == args.half] if args.half else None)
             result = evaluate(args.config, args.data,
                               None if args.region == "config" else args.region, files,
-                              anpr={k: yaml.safe_load(v) for k, v in
-                                    (kv.split("=", 1) for kv in args.set)},
-                              tracking={k: yaml.safe_load(v) for k, v in
-                                        (kv.split("=", 1) for kv in args.tracking)})
+                              anpr=key_values(args.set), tracking=key_values(args.tracking))
     except ConfigError as exc:
         print("\n".join(exc.errors), file=sys.stderr)
         return 2

@@ -106,12 +106,10 @@ class ClassGroupTracker:
         self.people = GroupTracker(
             self.ids, **common, track_activation_threshold=tracking.activation_threshold,
             high_conf_det_threshold=tracking.high_conf_threshold)
+        activation, high_conf = vehicle_thresholds(tracking)
         self.vehicles = GroupTracker(
-            self.ids, **common,
-            track_activation_threshold=_or(tracking.vehicle_activation_threshold,
-                                           tracking.activation_threshold),
-            high_conf_det_threshold=_or(tracking.vehicle_high_conf_threshold,
-                                        tracking.high_conf_threshold))
+            self.ids, **common, track_activation_threshold=activation,
+            high_conf_det_threshold=high_conf)
         self.vehicle_merge_overlap = tracking.vehicle_merge_overlap
         self.duplicate_overlap = tracking.duplicate_overlap
 
@@ -150,5 +148,10 @@ class ClassGroupTracker:
         self.ids.next_id = 0
 
 
-def _or(value: float | None, default: float) -> float:
-    return default if value is None else value
+def vehicle_thresholds(tracking: TrackingConfig) -> tuple[float, float]:
+    """(activation, high confidence) thresholds of the vehicles' tracker: their own where
+    set, else people's. A new vehicle track needs a box at or above both."""
+    activation = tracking.vehicle_activation_threshold
+    high_conf = tracking.vehicle_high_conf_threshold
+    return (tracking.activation_threshold if activation is None else activation,
+            tracking.high_conf_threshold if high_conf is None else high_conf)
