@@ -32,7 +32,7 @@ PETS lines nobody tuned on (README, "Counting accuracy"):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -76,6 +76,8 @@ class _Track:
     """Signed distance of ``seen`` from the line."""
     crossed_at: float | None = None
     """Where (pixels along the segment) its feet last went over to the unconfirmed side."""
+    raw: list[tuple[int, float]] = field(default_factory=list)
+    """Its latest (frame, raw distance from the line), for its jitter."""
 
 
 class LineCounter:
@@ -106,6 +108,7 @@ class LineCounter:
         self._tracks: dict[int, _Track] = {}
         self.entries = 0
         self.exits = 0
+        self._frame = 0
 
     def tracked_ids(self) -> int:
         """How many track ids the counter holds state for (for pruning checks)."""
@@ -148,6 +151,7 @@ class LineCounter:
         """
         out: list[LineCrossing] = []
         seen: set[int] = set()
+        self._frame += 1
         if len(detections) and detections.tracker_id is not None:
             keep = detections.tracker_id >= 0
             if detections.class_id is not None:
@@ -178,6 +182,7 @@ class LineCounter:
             t = self._handed_over(point, height, class_id)
             if t is not None:
                 self._tracks[tid] = t
+        jitter = self._jitter(t, dist) if t is not None else 0.0
         if t is not None and self.config.smoothing > 0:
             # The foot of a standing or half-hidden person jumps with its box's bottom
             # edge; an exponential average keeps those jumps from reading as crossings.
@@ -191,12 +196,13 @@ class LineCounter:
             t.absent = 0
             t.seen, t.seen_dist = point, dist
             t.margin_px = self.config.end_margin * height
-        if abs(dist) <= self.config.band * height:
+        if abs(dist) <= max(self.config.band * height, self.config.jitter_band * jitter):
             return None  # on the line: says nothing about the side
         side = 1 if dist > 0 else -1
         if t is None:
             self._tracks[tid] = _Track(side, point, class_id, seen=point, seen_dist=dist,
-                                       margin_px=self.config.end_margin * height)
+                                       margin_px=self.config.end_margin * height,
+                                       raw=[(self._frame, dist)])
             return None
         if side == t.side:
             t.last, t.pending, t.crossed_at = point, 0, None
@@ -209,6 +215,26 @@ class LineCounter:
         crossing = self._count(tid, t, side)
         t.last = point
         return crossing
+
+    def _jitter(self, t: _Track, dist: float) -> float:
+        """Record ``dist`` (raw) and return the track's jitter over its last
+        ``jitter_window`` points: twice the mean distance of each point from the straight
+        line (in time) through its two neighbours, i.e. the mean absolute second difference
+        on consecutive frames. A walk at any steady speed has none, nor has a gap while the
+        track was hidden; a standing person's box edge, jumping as legs are hidden and shown,
+        has a few pixels."""
+        if self.config.jitter_band <= 0:
+            return 0.0
+        t.raw.append((self._frame, dist))
+        del t.raw[:-self.config.jitter_window]
+        r = t.raw
+        if len(r) < 3:
+            return 0.0
+        total = 0.0
+        for (f0, d0), (f1, d1), (f2, d2) in zip(r, r[1:], r[2:], strict=False):
+            w = (f1 - f0) / (f2 - f0)
+            total += abs(d1 - (d0 + w * (d2 - d0)))
+        return 2.0 * total / (len(r) - 2)
 
     def _handed_over(self, point: tuple[float, float], height: float, class_id: int
                      ) -> _Track | None:

@@ -122,6 +122,14 @@ class LineConfig(Strict):
     count_on_loss: bool = False
     """Count a track lost while already beyond the band on the new side (fewer than
     ``min_frames`` points there) when the tracker gives it up."""
+    jitter_band: float = Field(1.0, ge=0.0, le=10.0)
+    """The dead band is at least this many times the track's own jitter (the mean absolute
+    second difference of its foot's distance from the line over its last ``jitter_window``
+    points): a standing person whose box edge jumps as legs are hidden and shown says
+    nothing about its side until it moves past the jumps, while a steady walk has none and
+    keeps the plain ``band``. 0 turns it off."""
+    jitter_window: int = Field(10, ge=3, le=100)
+    """How many of a track's latest foot points its jitter is measured over."""
     edge_feet: bool = True
     """Complete boxes the picture's border cuts (a person walking out of the picture) from
     the track's last uncut size before taking their feet, so a line near the edge of the
