@@ -184,6 +184,8 @@ def summary(errors: Sequence[float]) -> dict[str, float]:
 
 COUNTER_GRID: dict[str, list[Any]] = {
     "band": [0.02, 0.05, 0.1],
+    "jitter_band": [0.0, 0.5, 1.0, 1.5],
+    "jitter_window": [5, 10, 20],
     "min_frames": [2, 3, 4],
     "end_margin": [0.0, 0.25],
     "smoothing": [0.0, 0.3, 0.5],
@@ -191,13 +193,15 @@ COUNTER_GRID: dict[str, list[Any]] = {
     "handover": [False, True],
     "edge_feet": [False, True],
 }
-"""Every counter setting searched on the choosing half (``LineConfig`` fields)."""
+"""Every counter setting searched on the choosing half (``LineConfig`` fields), one at a
+time in this order (coordinate descent, :func:`choose`)."""
 TRACKER_GRID: dict[str, list[Any]] = {
     "lost_track_buffer": [30, 60],
     "high_conf_threshold": [0.3, 0.4, 0.5],
     "duplicate_overlap": [None, 0.8],
 }
-"""Tracker settings searched next (``TrackingConfig`` fields), with the best counter."""
+"""Tracker settings searched next, every combination (``TrackingConfig`` fields), with the
+best counter."""
 
 
 def errors_on(detections: list[sv.Detections], lines: Sequence[Line],
@@ -222,45 +226,63 @@ def _grid(space: dict[str, list[Any]]) -> list[dict[str, Any]]:
 
 MIN_GAIN = 0.0025
 """A setting other than the configured one is taken only when it lowers the choosing half's
-mean error by at least this much: a quarter of a point, one miscount on one of twenty lines
-of twenty crossings. Smaller gains are noise on 20 lines, and would be fitted to them."""
+mean error by at least this much: a quarter of a point, four miscounts on eighty lines of
+twenty crossings (one on twenty). Smaller gains are noise, and would be fitted to the lines."""
 
 
 def choose(detections: list[sv.Detections], lines: Sequence[Line],
            truth: Sequence[list[TrueCrossing]], settings: Settings, fps: float,
-           counter: dict[str, Any], size: tuple[int, int] | None = None
-           ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
-    """The counter and tracker settings with the lowest mean error (then 90th percentile)
-    on ``lines``: the counter grid with the configured tracker, then the tracker grid with
-    the best counter; each replaces the configured ``counter`` / tracker only when it gains
-    at least ``MIN_GAIN``. Returns (counter, tracker changes, every trial with its score)."""
+           counter: dict[str, Any], size: tuple[int, int] | None = None,
+           max_passes: int = 3) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """The counter and tracker settings with the lowest mean error on ``lines``.
+
+    The counter by coordinate descent from the configured ``counter``: each setting of
+    :data:`COUNTER_GRID` in turn tries its values with the others held, and a value is taken
+    only when it lowers the mean by at least :data:`MIN_GAIN`; passes repeat until one
+    changes nothing (at most ``max_passes``). Then every combination of
+    :data:`TRACKER_GRID` with that counter, under the same rule (among equal scores, the
+    one changing fewest settings). Returns (counter, tracker changes, every trial with its
+    score)."""
     trials: list[dict[str, Any]] = []
+    scores: dict[str, tuple[float, float]] = {}
 
-    def better(score: tuple[float, float], incumbent: tuple[float, float]) -> bool:
-        return score[0] <= incumbent[0] - MIN_GAIN
+    def score(combo: dict[str, Any]) -> tuple[float, float]:
+        key = repr(sorted(combo.items()))
+        if key not in scores:
+            scores[key] = _score(errors_on(detections, lines, truth, settings, fps, combo,
+                                           size))
+            trials.append({"counter": combo, "mean": scores[key][0], "p90": scores[key][1]})
+        return scores[key]
 
-    incumbent = _score(errors_on(detections, lines, truth, settings, fps, counter, size))
-    best_counter, best_score = counter, incumbent
-    for combo in _grid(COUNTER_GRID):
-        score = _score(errors_on(detections, lines, truth, settings, fps, combo, size))
-        trials.append({"counter": combo, "mean": score[0], "p90": score[1]})
-        if score < best_score:
-            best_score, best_counter = score, combo
-    if not better(best_score, incumbent):
-        best_counter, best_score = counter, incumbent
+    best_counter = dict(counter)
+    best_score = score(best_counter)
+    for _ in range(max_passes):
+        changed = False
+        for key, values in COUNTER_GRID.items():
+            for value in values:
+                trial = {**best_counter, key: value}
+                s = score(trial)
+                if s[0] <= best_score[0] - MIN_GAIN:
+                    best_counter, best_score, changed = trial, s, True
+        if not changed:
+            break
     best_tracker: dict[str, Any] = {}
     incumbent = best_score
     base = settings.tracking.model_dump()
-    for combo in _grid(TRACKER_GRID):
-        trial = settings.model_copy(update={"tracking": settings.tracking.model_copy(
+
+    def changes(combo: dict[str, Any]) -> int:
+        return sum(base.get(k) != v for k, v in combo.items())
+
+    # Fewest changes from the configured tracker first, so a tie keeps what is configured.
+    for combo in sorted(_grid(TRACKER_GRID), key=changes):
+        trial_settings = settings.model_copy(update={"tracking": settings.tracking.model_copy(
             update=combo)})
-        score = _score(errors_on(detections, lines, truth, trial, fps, best_counter,
-                                     size))
-        trials.append({"counter": best_counter, "tracking": combo, "mean": score[0],
-                       "p90": score[1]})
-        if score < best_score:
-            best_score, best_tracker = score, combo
-    if not better(best_score, incumbent):
+        s = _score(errors_on(detections, lines, truth, trial_settings, fps, best_counter,
+                             size))
+        trials.append({"counter": best_counter, "tracking": combo, "mean": s[0], "p90": s[1]})
+        if s < best_score:
+            best_score, best_tracker = s, combo
+    if best_score[0] > incumbent[0] - MIN_GAIN:
         best_tracker = {}
     unchanged = {k: v for k, v in best_tracker.items() if base.get(k) != v}
     return best_counter, unchanged, trials

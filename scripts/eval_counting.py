@@ -99,8 +99,12 @@ def lab_run(args: argparse.Namespace) -> dict[str, object]:
     detections = lab.cached_detections(settings, settings.models[0], args.video,  # type: ignore[attr-defined]
                                        Path(args.cache))
     width, height, fps, _n = lab.video_info(args.video)
-    lines = lab.random_lines(tracks, args.random_lines, args.seed, width, height)
-    choosing, reporting = lines[0::2], lines[1::2]
+    draws = [lab.random_lines(tracks, args.random_lines, seed, width, height)
+             for seed in args.seed]
+    # Each draw's even lines choose, its odd lines report; several seeds pool their halves.
+    choosing = [ln for d in draws for ln in d[0::2]]
+    reporting = [ln for d in draws for ln in d[1::2]]
+    lines = [ln for d in draws for ln in d]
     truth = {ln: true_crossing_events(tracks, tuple(map(float, ln))) for ln in
              [*lines, *map(tuple, args.line or [])]}
     from edge.config.models import LineConfig
@@ -142,10 +146,14 @@ def lab_run(args: argparse.Namespace) -> dict[str, object]:
     fixed = score([tuple(ln) for ln in args.line], explain_dir / "fixed" if explain_dir
                   else None) if args.line else []
     chosen_rows = score(choosing)
+    half = args.random_lines // 2
+    per_seed = {str(seed): lab.summary([r["error"] for r in report[i * half:(i + 1) * half]])
+                for i, seed in enumerate(args.seed)} if len(args.seed) > 1 else {}
     return {"video": str(args.video), "seed": args.seed, "lines": len(lines),
             "counter": counter, "tracking": tracking, "chosen_on": [list(x) for x in choosing],
             "choosing": lab.summary([r["error"] for r in chosen_rows]),
             "reported": lab.summary([r["error"] for r in report]), "report_lines": report,
+            "reported_by_seed": per_seed,
             "fixed_lines": fixed, "trials": len(trials),
             "causes": causes(report + fixed) if explain_dir else {}}
 
@@ -162,7 +170,8 @@ def causes(rows: list[dict]) -> dict[str, int]:
 
 def print_lab(result: dict) -> None:
     """The README's table and the chosen settings, in plain text."""
-    print(f"{result['video']}: {result['lines']} random lines (seed {result['seed']}), "
+    seeds = ", ".join(map(str, result["seed"]))
+    print(f"{result['video']}: {result['lines']} random lines (seeds {seeds}), "
           f"each crossed 8+ times; settings chosen on half of them, reported on the other")
     print(f"counter: {result['counter']}; tracker changes: {result['tracking'] or 'none'}")
     print("| lines | n | mean | median | 90th pct | worst |")
@@ -172,6 +181,9 @@ def print_lab(result: dict) -> None:
         s = result[key]
         print(f"| {name} | {s['lines']} | {s['mean']:.1%} | {s['median']:.1%} | "
               f"{s['p90']:.1%} | {s['worst']:.1%} |")
+    for seed, s in result["reported_by_seed"].items():
+        print(f"| reported on, seed {seed} | {s['lines']} | {s['mean']:.1%} | "
+              f"{s['median']:.1%} | {s['p90']:.1%} | {s['worst']:.1%} |")
     for r in result["fixed_lines"]:
         print(f"fixed line {' '.join(map(str, r['line']))}: true {r['true_in']}/"
               f"{r['true_out']}, counted {r['in']}/{r['out']}, error {r['error']:.1%}")
@@ -191,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--format", help="Run the models as this format (e.g. onnx-int8).")
     ap.add_argument("--random-lines", type=int, default=0, metavar="N",
                     help="N random segments crossed 8+ times (replayed on cached detections)")
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seed", type=int, nargs="+", default=[1], help="one draw of N lines "
+                    "per seed; the draws' even lines choose and their odd lines report")
     ap.add_argument("--choose", action="store_true", help="with --random-lines: choose the "
                     "counter and tracker settings on half the lines, report on the rest")
     ap.add_argument("--explain", metavar="DIR", help="with --random-lines: list every false "
