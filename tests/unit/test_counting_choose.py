@@ -3,8 +3,6 @@ gain, on a made-up error landscape (no detector, no video)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from types import ModuleType
 from typing import Any
 
@@ -12,18 +10,11 @@ import pytest
 
 from edge.config import load_settings
 from edge.config.models import Settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_script
 
 
 def load_lab() -> ModuleType:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    spec = importlib.util.spec_from_file_location("counting_lab",
-                                                  ROOT / "scripts" / "counting_lab.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("counting_lab")
 
 
 def settings() -> Settings:

@@ -3,10 +3,7 @@ thresholds for enrolment and live identification."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import cv2
 import numpy as np
@@ -26,7 +23,7 @@ from edge.identity.faces import (
     sharpness,
 )
 from edge.identity.gallery import Gallery
-from tests.conftest import ROOT, face_photo
+from tests.conftest import face_photo, load_script
 
 photo = face_photo
 
@@ -142,18 +139,8 @@ def test_old_yaml_keys_stay_valid() -> None:
         IdentityConfig.model_validate({"enrol_min_sharpness": -1})
 
 
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("eval_face_gate",
-                                                  ROOT / "scripts" / "eval_face_gate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_eval_script_splits_people_and_rescales_faces() -> None:
-    script = load_script()
+    script = load_script("eval_face_gate")
     crop = np.zeros((200, 200, 3), np.uint8)
     people = [script.Photo(f"{n}.jpg", n, role, crop, FaceBox(50, 150, 150, 50))
               for n, role in (("b", "enrol"), ("a", "enrol"), ("c", "enrol"), ("z", "stranger"),
