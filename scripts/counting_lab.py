@@ -193,15 +193,14 @@ COUNTER_GRID: dict[str, list[Any]] = {
     "handover": [False, True],
     "edge_feet": [False, True],
 }
-"""Every counter setting searched on the choosing half (``LineConfig`` fields), one at a
-time in this order (coordinate descent, :func:`choose`)."""
+"""Every counter setting searched on the choosing half (``LineConfig`` fields)."""
 TRACKER_GRID: dict[str, list[Any]] = {
     "lost_track_buffer": [30, 60],
     "high_conf_threshold": [0.3, 0.4, 0.5],
+    "minimum_consecutive_frames": [1, 2, 3],
     "duplicate_overlap": [None, 0.8],
 }
-"""Tracker settings searched next, every combination (``TrackingConfig`` fields), with the
-best counter."""
+"""Tracker settings searched after them, in the same descent (``TrackingConfig`` fields)."""
 
 
 def errors_on(detections: list[sv.Detections], lines: Sequence[Line],
@@ -217,13 +216,6 @@ def _score(errs: Sequence[float]) -> tuple[float, float]:
     return (round(s["mean"], 6), round(s["p90"], 6))
 
 
-def _grid(space: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    combos: list[dict[str, Any]] = [{}]
-    for key, values in space.items():
-        combos = [{**c, key: v} for c in combos for v in values]
-    return combos
-
-
 MIN_GAIN = 0.0025
 """A setting other than the configured one is taken only when it lowers the choosing half's
 mean error by at least this much: a quarter of a point, four miscounts on eighty lines of
@@ -234,55 +226,42 @@ def choose(detections: list[sv.Detections], lines: Sequence[Line],
            truth: Sequence[list[TrueCrossing]], settings: Settings, fps: float,
            counter: dict[str, Any], size: tuple[int, int] | None = None,
            max_passes: int = 3) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
-    """The counter and tracker settings with the lowest mean error on ``lines``.
+    """The counter and tracker settings with the lowest mean error on ``lines``, by
+    coordinate descent from the configured ones (``counter``, ``settings.tracking``).
 
-    The counter by coordinate descent from the configured ``counter``: each setting of
-    :data:`COUNTER_GRID` in turn tries its values with the others held, and a value is taken
-    only when it lowers the mean by at least :data:`MIN_GAIN`; passes repeat until one
-    changes nothing (at most ``max_passes``). Then every combination of
-    :data:`TRACKER_GRID` with that counter, under the same rule (among equal scores, the
-    one changing fewest settings). Returns (counter, tracker changes, every trial with its
-    score)."""
+    Each setting of :data:`COUNTER_GRID`, then of :data:`TRACKER_GRID`, tries its values in
+    turn with the others held, and a value is taken only when it lowers the mean by at least
+    :data:`MIN_GAIN`; passes repeat until one changes nothing (at most ``max_passes``).
+    Returns (counter, tracker settings that differ from the configured ones, every trial
+    with its score)."""
     trials: list[dict[str, Any]] = []
     scores: dict[str, tuple[float, float]] = {}
 
-    def score(combo: dict[str, Any]) -> tuple[float, float]:
-        key = repr(sorted(combo.items()))
+    def score(c: dict[str, Any], t: dict[str, Any]) -> tuple[float, float]:
+        key = repr((sorted(c.items()), sorted(t.items())))
         if key not in scores:
-            scores[key] = _score(errors_on(detections, lines, truth, settings, fps, combo,
-                                           size))
-            trials.append({"counter": combo, "mean": scores[key][0], "p90": scores[key][1]})
+            run = settings.model_copy(update={"tracking": settings.tracking.model_copy(
+                update=t)})
+            scores[key] = _score(errors_on(detections, lines, truth, run, fps, c, size))
+            trials.append({"counter": c, "tracking": t, "mean": scores[key][0],
+                           "p90": scores[key][1]})
         return scores[key]
 
+    base = settings.tracking.model_dump()
     best_counter = dict(counter)
-    best_score = score(best_counter)
+    best_tracker = {k: base[k] for k in TRACKER_GRID}
+    best_score = score(best_counter, best_tracker)
+    space = [("counter", k, v) for k, v in COUNTER_GRID.items()] + [
+        ("tracker", k, v) for k, v in TRACKER_GRID.items()]
     for _ in range(max_passes):
         changed = False
-        for key, values in COUNTER_GRID.items():
+        for kind, key, values in space:
             for value in values:
-                trial = {**best_counter, key: value}
-                s = score(trial)
+                c = {**best_counter, key: value} if kind == "counter" else best_counter
+                t = {**best_tracker, key: value} if kind == "tracker" else best_tracker
+                s = score(c, t)
                 if s[0] <= best_score[0] - MIN_GAIN:
-                    best_counter, best_score, changed = trial, s, True
+                    best_counter, best_tracker, best_score, changed = c, t, s, True
         if not changed:
             break
-    best_tracker: dict[str, Any] = {}
-    incumbent = best_score
-    base = settings.tracking.model_dump()
-
-    def changes(combo: dict[str, Any]) -> int:
-        return sum(base.get(k) != v for k, v in combo.items())
-
-    # Fewest changes from the configured tracker first, so a tie keeps what is configured.
-    for combo in sorted(_grid(TRACKER_GRID), key=changes):
-        trial_settings = settings.model_copy(update={"tracking": settings.tracking.model_copy(
-            update=combo)})
-        s = _score(errors_on(detections, lines, truth, trial_settings, fps, best_counter,
-                             size))
-        trials.append({"counter": best_counter, "tracking": combo, "mean": s[0], "p90": s[1]})
-        if s < best_score:
-            best_score, best_tracker = s, combo
-    if best_score[0] > incumbent[0] - MIN_GAIN:
-        best_tracker = {}
-    unchanged = {k: v for k, v in best_tracker.items() if base.get(k) != v}
-    return best_counter, unchanged, trials
+    return best_counter, {k: v for k, v in best_tracker.items() if base[k] != v}, trials

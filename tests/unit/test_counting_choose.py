@@ -1,5 +1,5 @@
-"""`scripts/counting_lab.choose`: coordinate descent that takes a setting only for a real
-gain, on a made-up error landscape (no detector, no video)."""
+"""`scripts/counting_lab.choose`: coordinate descent over counter and tracker settings that
+takes a setting only for a real gain, on a made-up error landscape (no detector, no video)."""
 
 from __future__ import annotations
 
@@ -55,8 +55,9 @@ def test_descent_takes_a_clear_gain_and_ignores_noise(monkeypatch: pytest.Monkey
     assert counter == {**START, "jitter_band": 1.0, "smoothing": 0.5}
     assert tracking == {}
     assert trials[0]["counter"] == START and trials[0]["mean"] == pytest.approx(0.06)
-    # Each distinct counter is replayed once, however many passes revisit it.
-    keys = [repr(sorted(t["counter"].items())) for t in trials if "tracking" not in t]
+    # Each distinct setting is replayed once, however many passes revisit it.
+    keys = [repr((sorted(t["counter"].items()), sorted(t["tracking"].items())))
+            for t in trials]
     assert len(keys) == len(set(keys))
 
 
@@ -69,9 +70,20 @@ def test_nothing_changes_when_no_setting_gains_a_quarter_point(
     assert counter == START and tracking == {}
 
 
-def test_a_tracker_setting_is_taken_for_a_clear_gain(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tracker_settings_are_taken_for_a_clear_gain_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     lab = load_lab()
-    landscape(lab, monkeypatch,
-              lambda c, t: 0.05 - (0.01 if t.lost_track_buffer == 30 else 0.0))
-    _counter, tracking, _ = lab.choose([], [], [], settings(), 10.0, dict(START))
-    assert tracking == {"lost_track_buffer": 30}
+
+    def mean(c: dict[str, Any], t: Any) -> float:
+        m = 0.05 - (0.01 if t.minimum_consecutive_frames == 2 else 0.0)
+        # A counter setting that only pays once the tracker has changed: a second pass.
+        m -= 0.005 if c["min_frames"] == 2 and t.minimum_consecutive_frames == 2 else 0.0
+        return m - (0.001 if t.high_conf_threshold == 0.3 else 0.0)  # noise
+
+    landscape(lab, monkeypatch, mean)
+    configured = settings()
+    configured = configured.model_copy(update={"tracking": configured.tracking.model_copy(
+        update={"minimum_consecutive_frames": 1})})
+    counter, tracking, _ = lab.choose([], [], [], configured, 10.0, dict(START))
+    assert tracking == {"minimum_consecutive_frames": 2}
+    assert counter == {**START, "min_frames": 2}
