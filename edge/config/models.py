@@ -208,7 +208,10 @@ class TrackingConfig(Strict):
     high_conf_threshold: float = Field(0.4, ge=0.0, le=1.0)
     """Detections above this are matched first; the rest only revive existing tracks."""
     minimum_iou_threshold: float = Field(0.05, ge=0.0, le=1.0)
-    minimum_consecutive_frames: int = Field(1, ge=1, le=100)
+    minimum_consecutive_frames: int = Field(2, ge=1, le=100)
+    """Frames in a row a new track must be matched before it gets an id: a box seen once
+    (a second box on one person, a shadow) starts no track. 2 was chosen on random PETS
+    lines (README, "Counting accuracy"); vehicles use it too."""
     frame_rate: float | None = Field(None, gt=0, le=240)
     """Frame rate the tracker assumes; ``None`` uses the camera's reported fps."""
     duplicate_overlap: float | None = Field(None, gt=0.0, le=1.0)
