@@ -23,6 +23,10 @@ PETS lines nobody tuned on (README, "Counting accuracy"):
   from the track's last uncut size (``edge_feet``, :mod:`edge.analytics.anchors`);
   ``sv.LineZone`` takes the cut box's bottom-centre, which stalls at the border, so a line
   drawn near the edge of the picture never saw those people cross.
+- The dead band is at least ``jitter_band`` times each track's own jitter (its foot's
+  mean absolute second difference over its last points), where ``sv.LineZone`` has no band:
+  a standing person whose box edge jumps over the line says nothing about its side until
+  it moves past its own jumps (false crossings of this kind halved on the reported lines).
 - A vanished track keeps its state as long as the tracker may bring its id back
   (``memory_frames``), so people occluded while crossing still count; with
   ``count_on_loss`` a track lost while already beyond the band on the new side (fewer than
