@@ -95,10 +95,9 @@ class SingleFrameProcessor:
             t1 = time.perf_counter()
             frame_id = self._frame_ids.get(camera_id, 0) + 1
             self._frame_ids[camera_id] = frame_id
-            height, width = image.shape[:2]
-            result = pipe.process(frame_id, datetime.now(timezone.utc), merged,
-                                  (0.0, 0.0, float(width), float(height)))
-            tickets = observe_all(self.services, Frame(camera_id, image, frame_id), result)
+            frame = Frame(camera_id, image, frame_id)
+            result = pipe.process(frame_id, datetime.now(timezone.utc), merged, frame.bounds)
+            tickets = observe_all(self.services, frame, result)
             t2 = time.perf_counter()
             if result.events:
                 self.emit(result.events)
