@@ -49,6 +49,10 @@ eval: models media
 	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt \
 	  --line 384 0 384 576 --line 0 300 768 300 --line 0 400 768 400 \
 	  --random-lines 40 --seed 7 3 5 11 --choose --explain var/eval/counting
+	# the person detector itself: recall and false boxes against the annotated boxes, by
+	# input size (every 5th frame)
+	$(BIN)/python scripts/eval_detector.py --config $(CONFIG) --model person \
+	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --imgsz 640 960
 	$(BIN)/python scripts/eval_faces.py --data $(DATA)/faces
 	$(BIN)/python scripts/eval_face_gate.py --data $(DATA)/faces
 	$(BIN)/python scripts/eval_identity_policy.py --config $(CONFIG) \
