@@ -47,7 +47,7 @@ def load_boxes(path: Path) -> dict[int, np.ndarray]:
     """Annotated boxes per frame (1-based) as xyxy, from ``frame,id,x,y,w,h,...`` rows.
 
     Raises:
-        ValueError: naming the file and line of a malformed row.
+        ValueError: naming the file and line of a malformed row, or an empty file.
     """
     boxes: dict[int, list[list[float]]] = defaultdict(list)
     for n, raw in enumerate(path.read_text().splitlines(), start=1):
@@ -59,6 +59,8 @@ def load_boxes(path: Path) -> dict[int, np.ndarray]:
         except (ValueError, IndexError):
             raise ValueError(f"{path}:{n}: not a MOT row: {raw!r}") from None
         boxes[frame].append([x, y, x + w, y + h])
+    if not boxes:
+        raise ValueError(f"{path}: no annotated boxes")
     return {f: np.array(b, float) for f, b in boxes.items()}
 
 

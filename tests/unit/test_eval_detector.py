@@ -57,6 +57,9 @@ def test_malformed_ground_truth_names_the_line(ed: ModuleType, tmp_path: Path) -
     gt.write_text("1,1,10,10,20,80,1,1,1\n2,1,ten,10,20,80,1,1,1\n")
     with pytest.raises(ValueError, match=r"gt.txt:2: not a MOT row"):
         ed.load_boxes(gt)
+    gt.write_text("\n")
+    with pytest.raises(ValueError, match=r"gt.txt: no annotated boxes"):
+        ed.load_boxes(gt)
 
 
 def test_real_detector_prints_only_json(pets_video: Path) -> None:
