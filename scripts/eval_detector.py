@@ -9,8 +9,9 @@ truth's, greedily by IoU (highest first, at least ``--iou``). Per input size it 
   see people of every size; small ones are the first to go);
 - false boxes per frame: unmatched boxes whose foot point lies inside the annotated area
   (the convex hull of every annotated foot point, grown by ``--margin`` px);
-- boxes per frame outside that area: nobody was annotated there, so they are neither right
-  nor wrong (PETS leaves the walkers on the far path unannotated);
+- boxes per frame outside that area: nobody was annotated there, so they cannot be scored
+  (on PETS: walkers on the far path the annotation leaves out, and a jacket on the grass
+  that the fall model boxes as a fallen person);
 - milliseconds per frame on this machine.
 
 Example:
