@@ -28,13 +28,13 @@ import json
 import logging
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import cv2
 import numpy as np
 import supervision as sv
 
+from edge.analytics.groundtruth import load_mot_boxes
 from edge.config import ConfigError, load_settings
 from edge.detect.detector import Detector
 
@@ -42,27 +42,6 @@ log = logging.getLogger("eval_detector")
 
 HEIGHT_BINS = ((0.0, 70.0), (70.0, 100.0), (100.0, float("inf")))
 """Annotated box heights (px) that recall is also given for."""
-
-
-def load_boxes(path: Path) -> dict[int, np.ndarray]:
-    """Annotated boxes per frame (1-based) as xyxy, from ``frame,id,x,y,w,h,...`` rows.
-
-    Raises:
-        ValueError: naming the file and line of a malformed row, or an empty file.
-    """
-    boxes: dict[int, list[list[float]]] = defaultdict(list)
-    for n, raw in enumerate(path.read_text().splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            frame = int(float(raw.split(",")[0]))
-            x, y, w, h = (float(v) for v in raw.split(",")[2:6])
-        except (ValueError, IndexError):
-            raise ValueError(f"{path}:{n}: not a MOT row: {raw!r}") from None
-        boxes[frame].append([x, y, x + w, y + h])
-    if not boxes:
-        raise ValueError(f"{path}: no annotated boxes")
-    return {f: np.array(b, float) for f, b in boxes.items()}
 
 
 def annotated_area(boxes: dict[int, np.ndarray]) -> np.ndarray:
@@ -138,7 +117,7 @@ def read_frames(video: Path, stride: int) -> dict[int, np.ndarray]:
         if not ok:
             break
         n += 1
-        if n % stride == 1 or stride == 1:
+        if (n - 1) % stride == 0:
             out[n] = img
     cap.release()
     if not out:
@@ -152,7 +131,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
     models = [m for m in settings.models if m.name == args.model]
     if not models:
         raise ConfigError([f"{args.config}: models: no model named {args.model!r}"])
-    truth = load_boxes(args.gt)
+    truth = load_mot_boxes(args.gt)
     area = annotated_area(truth)
     pictures = read_frames(args.video, args.stride)
     rows = []

@@ -8,7 +8,7 @@ the segment. ``left_to_right`` is the cross product going from negative to posit
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -34,13 +34,13 @@ Track = list[tuple[int, float, float]]
 """(frame, x, y) bottom-centre points of one identity, in frame order."""
 
 
-def load_mot(path: str | Path) -> dict[int, Track]:
-    """Read ``frame,id,x,y,w,h,...`` rows into bottom-centre tracks per identity.
+def mot_rows(path: str | Path) -> Iterator[tuple[int, int, float, float, float, float]]:
+    """Each ``frame,id,x,y,w,h,...`` row of a MOT file as (frame, id, x, y, w, h); blank
+    lines are skipped.
 
     Raises:
         ValueError: naming the file and line of a malformed row.
     """
-    tracks: dict[int, Track] = defaultdict(list)
     for n, raw in enumerate(Path(path).read_text().splitlines(), start=1):
         if not raw.strip():
             continue
@@ -50,10 +50,35 @@ def load_mot(path: str | Path) -> dict[int, Track]:
             x, y, w, h = (float(v) for v in parts[2:6])
         except (ValueError, IndexError):
             raise ValueError(f"{path}:{n}: not a MOT row: {raw!r}") from None
+        yield frame, ident, x, y, w, h
+
+
+def load_mot(path: str | Path) -> dict[int, Track]:
+    """Read ``frame,id,x,y,w,h,...`` rows into bottom-centre tracks per identity.
+
+    Raises:
+        ValueError: naming the file and line of a malformed row.
+    """
+    tracks: dict[int, Track] = defaultdict(list)
+    for frame, ident, x, y, w, h in mot_rows(path):
         tracks[ident].append((frame, x + w / 2.0, y + h))
     for t in tracks.values():
         t.sort()
     return dict(tracks)
+
+
+def load_mot_boxes(path: str | Path) -> dict[int, np.ndarray]:
+    """Annotated boxes per frame (1-based) as xyxy arrays, from a MOT file.
+
+    Raises:
+        ValueError: naming the file and line of a malformed row, or an empty file.
+    """
+    boxes: dict[int, list[list[float]]] = defaultdict(list)
+    for frame, _ident, x, y, w, h in mot_rows(path):
+        boxes[frame].append([x, y, x + w, y + h])
+    if not boxes:
+        raise ValueError(f"{path}: no annotated boxes")
+    return {f: np.array(b, float) for f, b in boxes.items()}
 
 
 def _cross(line: tuple[float, float, float, float], x: float, y: float) -> float:
