@@ -95,10 +95,12 @@ def classify_missed(t: TrueCrossing, line: Line,
     tid = close[0][1]
     if any(o.ident == t.ident and o.direction != t.direction
            and abs(o.frame - t.frame) <= BACK_FRAMES for o in truth):
-        return tid, "annotated back and forth (feet over the line and back within 10 frames)"
+        return tid, ("annotated back and forth (feet over the line and back within "
+                     f"{BACK_FRAMES} frames)")
     x1, y1, x2, y2 = line
     if min(np.hypot(t.x - x1, t.y - y1), np.hypot(t.x - x2, t.y - y2)) <= END_PX:
-        return tid, "crossed at the segment's end (within 10 px: detected feet passed beside it)"
+        return tid, (f"crossed at the segment's end (within {END_PX:.0f} px: detected feet "
+                     "passed beside it)")
     path = paths[tid]
     frames = sorted(path)
     before = [f for f in frames if f < t.frame]
