@@ -25,6 +25,7 @@ import supervision as sv
 from edge.analytics.groundtruth import Track, TrueCrossing, true_crossing_events
 from edge.config.models import CameraConfig, ModelConfig, Settings
 from edge.detect.detector import Detector
+from edge.pipeline.appearance import APPEARANCE, PART, describe
 from edge.pipeline.step import CameraPipeline, SiteOccupancy
 
 log = logging.getLogger("counting_lab")
@@ -61,10 +62,30 @@ def _cache_key(model: ModelConfig, models_dir: Path, video: Path) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
+def with_signatures(detections: list[sv.Detections], video: Path) -> list[sv.Detections]:
+    """``detections`` with each box's colour signature in ``data[APPEARANCE]`` (what the
+    camera step computes from the picture when the tracker compares colours)."""
+    cap = cv2.VideoCapture(str(video))
+    for det in detections:
+        ok, img = cap.read()
+        if not ok and len(det):
+            raise ValueError(f"{video}: fewer frames than cached detections")
+        det.data[APPEARANCE] = describe(img, det.xyxy) if ok else np.zeros((0, 2 * PART))
+    cap.release()
+    return detections
+
+
 def cached_detections(settings: Settings, model: ModelConfig, video: Path,
                       cache_dir: Path) -> list[sv.Detections]:
     """Canonical detections of every frame of ``video`` by ``model``; read from the cache
-    when the model, its files and the video are unchanged, else detected and cached."""
+    when the model, its files and the video are unchanged, else detected and cached. Each
+    box carries its colour signature, so that any ``tracking.appearance_weight`` can be
+    replayed."""
+    return with_signatures(_cached_detections(settings, model, video, cache_dir), video)
+
+
+def _cached_detections(settings: Settings, model: ModelConfig, video: Path,
+                       cache_dir: Path) -> list[sv.Detections]:
     key = _cache_key(model, Path(settings.models_dir), video)
     path = cache_dir / f"detections-{video.stem}-{key}.npz"
     if path.exists():
@@ -199,6 +220,7 @@ TRACKER_GRID: dict[str, list[Any]] = {
     "high_conf_threshold": [0.3, 0.4, 0.5],
     "minimum_consecutive_frames": [1, 2, 3],
     "duplicate_overlap": [None, 0.8],
+    "appearance_weight": [0.0, 0.5, 1.0],
 }
 """Tracker settings searched after them, in the same descent (``TrackingConfig`` fields)."""
 

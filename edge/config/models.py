@@ -212,6 +212,10 @@ class TrackingConfig(Strict):
     """Frames in a row a new track must be matched before it gets an id: a box seen once
     (a second box on one person, a shadow) starts no track. 2 was chosen on random PETS
     lines (README, "Counting accuracy"); vehicles use it too."""
+    appearance_weight: float = Field(0.0, ge=0.0, le=2.0)
+    """People only: how much unlike colours (torso and legs, :mod:`edge.pipeline.appearance`)
+    lower the match of a track and a box, against their overlap (0 to 1). Two people passing
+    each other then keep their own ids. 0: overlap alone."""
     frame_rate: float | None = Field(None, gt=0, le=240)
     """Frame rate the tracker assumes; ``None`` uses the camera's reported fps."""
     duplicate_overlap: float | None = Field(None, gt=0.0, le=1.0)

@@ -222,7 +222,8 @@ class InferenceLoop(BackgroundThread):
             pipeline = self.pipelines.get(frame.camera_id)
             if pipeline is None:
                 pipeline = self.pipelines[frame.camera_id] = self.make_pipeline(frame.camera_id)
-            result = pipeline.process(frame.seq, frame.wall_ts, merged, frame.bounds)
+            result = pipeline.process(frame.seq, frame.wall_ts, merged, frame.bounds,
+                                      image=frame.picture)
             observe_all(self.services, frame, result)
             stats = self.stats.get(frame.camera_id)
             if stats is not None:

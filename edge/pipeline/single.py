@@ -96,7 +96,8 @@ class SingleFrameProcessor:
             frame_id = self._frame_ids.get(camera_id, 0) + 1
             self._frame_ids[camera_id] = frame_id
             frame = Frame(camera_id, image, frame_id)
-            result = pipe.process(frame_id, datetime.now(timezone.utc), merged, frame.bounds)
+            result = pipe.process(frame_id, datetime.now(timezone.utc), merged, frame.bounds,
+                                  image=image)
             tickets = observe_all(self.services, frame, result)
             t2 = time.perf_counter()
             if result.events:

@@ -21,6 +21,7 @@ from edge.analytics.rules import Rule, RuleEnv, build_rules
 from edge.analytics.zones import ZoneRule
 from edge.config.models import CANONICAL_CLASSES, CameraConfig, TrackingConfig
 from edge.events import Event, OccupancyChanged
+from edge.pipeline.appearance import APPEARANCE, describe
 from edge.pipeline.tracking import ClassGroupTracker
 from edge.telemetry import metrics
 
@@ -142,15 +143,27 @@ class CameraPipeline:
         """The camera's counting lines."""
         return [r for r in self.rules if isinstance(r, LineRule)]
 
+    @property
+    def wants_appearance(self) -> bool:
+        """Whether the tracker tells people apart by colour (``tracking.appearance_weight``),
+        so that :meth:`process` needs the picture."""
+        return self.tracker.people.appearance
+
     def process(self, seq: int, ts: datetime, detections: sv.Detections,
-                bounds: tuple[float, float, float, float] | None = None) -> FrameResult:
+                bounds: tuple[float, float, float, float] | None = None,
+                image: np.ndarray | None = None) -> FrameResult:
         """Track, count and emit events for one frame's canonical detections.
 
         ``bounds`` is the analysed picture (x1, y1, x2, y2) in the detections' coordinates
         (the ROI when the camera has one): with it, each tracked box's foot point, completed
-        where that border cuts the box, goes to the rules in ``data[FEET]``.
+        where that border cuts the box, goes to the rules in ``data[FEET]``. ``image`` is the
+        picture in those coordinates, for the boxes' colours when the tracker uses them
+        (boxes that already carry ``data[APPEARANCE]`` keep theirs).
         """
         t0 = time.perf_counter()
+        if (image is not None and self.wants_appearance and len(detections)
+                and APPEARANCE not in detections.data):
+            detections.data[APPEARANCE] = describe(image, detections.xyxy)
         tracked = self.tracker.update(detections)
         if bounds is not None and tracked.tracker_id is not None:
             fx, fy = self._feet.points(tracked.xyxy, tracked.tracker_id, bounds)

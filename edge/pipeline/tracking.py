@@ -15,6 +15,11 @@ and again as a bus, and each box would become a track of its own (one plate logg
 Before that, with ``tracking.duplicate_overlap``, a box mostly inside a more confident box
 of the same class is dropped in every group (one person seen as a whole body and again as a
 torso): every box filter before tracking is here.
+
+With ``tracking.appearance_weight``, the people's tracker compares colours too
+(:mod:`edge.pipeline.appearance`): the library's own hook for the similarity (``iou``) gets
+each stage's tracklets and box signatures, and the association step folds each confident
+box's signature into its track's.
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ from typing import Any, ClassVar
 import numpy as np
 import supervision as sv
 from trackers import ByteTrackTracker
+from trackers.utils.detections import default_confidences
 
 from edge.config.models import CANONICAL_CLASSES, VEHICLE_CLASSES, TrackingConfig
+from edge.pipeline.appearance import APPEARANCE, AppearanceIoU
 
 VEHICLE_IDS: np.ndarray = np.array(sorted(CANONICAL_CLASSES.index(c) for c in VEHICLE_CLASSES))
 """Canonical class ids of the vehicle group."""
@@ -45,10 +52,14 @@ class IdCounter:
 
 
 class GroupTracker(ByteTrackTracker):
-    """``ByteTrackTracker`` that takes its ids from a counter shared with other trackers.
+    """``ByteTrackTracker`` that takes its ids from a counter shared with other trackers,
+    and with ``appearance_weight`` > 0 tells people apart by their colours as well as by
+    overlap (:mod:`edge.pipeline.appearance`; boxes carry ``data[APPEARANCE]``).
 
     Args:
         ids: the camera's counter.
+        appearance_weight: how much unlike colours lower a track-box match (0: overlap
+            alone, ByteTrack as published).
         **kwargs: ``ByteTrackTracker`` arguments.
     """
 
@@ -56,9 +67,60 @@ class GroupTracker(ByteTrackTracker):
     """Not registered: ``trackers`` would file it under ``bytetrack`` in place of the real one."""
     search_space: ClassVar[dict[str, dict]] = {}  # no tuning: its keys must be __init__ args
 
-    def __init__(self, ids: IdCounter, **kwargs: Any) -> None:
+    def __init__(self, ids: IdCounter, appearance_weight: float = 0.0, **kwargs: Any) -> None:
         self._ids = ids
+        self._looks: AppearanceIoU | None = None
+        if appearance_weight > 0:
+            self._looks = kwargs["iou"] = AppearanceIoU(
+                appearance_weight, kwargs.get("minimum_iou_threshold", 0.1))
+        self._stage = 0
+        self._signatures = np.empty((0, 0), np.float32)
+        self._columns: list[np.ndarray] = []
         super().__init__(**kwargs)
+
+    @property
+    def appearance(self) -> bool:
+        """Whether this tracker compares colours (its boxes need ``data[APPEARANCE]``)."""
+        return self._looks is not None
+
+    def update(self, detections: sv.Detections, frame: np.ndarray | None = None,
+               timestamp: float | None = None) -> sv.Detections:
+        """ByteTrack's update; with appearance, the boxes' signatures go to the similarity
+        of both association stages (high-confidence boxes, then the rest)."""
+        signatures = detections.data.get(APPEARANCE) if self._looks is not None else None
+        if self._looks is not None:
+            self._stage = 0
+            self._signatures = signatures if signatures is not None else np.empty((0, 0))
+            high = default_confidences(detections) >= self.high_conf_det_threshold
+            self._columns = [np.flatnonzero(high), np.flatnonzero(~high)]
+            self._looks.expect(lambda: self.tracks, self._stage_signatures(0))
+        try:
+            return super().update(detections, frame, timestamp)
+        finally:
+            if self._looks is not None:
+                self._looks.expect(list, None)
+
+    def _stage_signatures(self, stage: int) -> np.ndarray | None:
+        if not len(self._signatures):
+            return None
+        return self._signatures[self._columns[stage]]
+
+    def _get_associated_indices(self, similarity_matrix: np.ndarray,
+                                min_similarity_thresh: float
+                                ) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+        matched, unmatched_tracks, unmatched_dets = super()._get_associated_indices(
+            similarity_matrix, min_similarity_thresh)
+        if self._looks is not None and self._stage == 0:
+            # A confident box updates its track's colours; the second stage's weak boxes
+            # are mostly people half hidden by someone else, whose colours they would take.
+            rows = list(self.tracks)  # the first stage's rows, as the library built them
+            if len(self._signatures):
+                for r, c in matched:
+                    AppearanceIoU.remember(rows[r], self._signatures[self._columns[0][c]])
+            remaining = [rows[i] for i in unmatched_tracks]
+            self._looks.expect(lambda: remaining, self._stage_signatures(1))
+        self._stage += 1
+        return matched, unmatched_tracks, unmatched_dets
 
     def _reset_id_allocator(self) -> None:
         """Ids are the shared counter's; :meth:`ClassGroupTracker.reset` restarts it."""
@@ -104,7 +166,8 @@ class ClassGroupTracker:
             "minimum_iou_threshold": tracking.minimum_iou_threshold,
         }
         self.people = GroupTracker(
-            self.ids, **common, track_activation_threshold=tracking.activation_threshold,
+            self.ids, **common, appearance_weight=tracking.appearance_weight,
+            track_activation_threshold=tracking.activation_threshold,
             high_conf_det_threshold=tracking.high_conf_threshold)
         activation, high_conf = vehicle_thresholds(tracking)
         self.vehicles = GroupTracker(
