@@ -213,9 +213,10 @@ class TrackingConfig(Strict):
     (a second box on one person, a shadow) starts no track. 2 was chosen on random PETS
     lines (README, "Counting accuracy"); vehicles use it too."""
     appearance_weight: float = Field(0.0, ge=0.0, le=2.0)
-    """People only: how much unlike colours (torso and legs, :mod:`edge.pipeline.appearance`)
-    lower the match of a track and a box, against their overlap (0 to 1). Two people passing
-    each other then keep their own ids. 0: overlap alone."""
+    """People only: how much a track-box match loses, against their overlap, for looking
+    less alike (colours of torso and legs, :mod:`edge.pipeline.appearance`) than a rival
+    match; two people passing each other then keep their own ids. 0: overlap alone (the
+    default: on PETS 1.0 gained nothing on the choosing lines, README "Counting accuracy")."""
     frame_rate: float | None = Field(None, gt=0, le=240)
     """Frame rate the tracker assumes; ``None`` uses the camera's reported fps."""
     duplicate_overlap: float | None = Field(None, gt=0.0, le=1.0)
