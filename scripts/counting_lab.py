@@ -76,12 +76,13 @@ def with_signatures(detections: list[sv.Detections], video: Path) -> list[sv.Det
 
 
 def cached_detections(settings: Settings, model: ModelConfig, video: Path,
-                      cache_dir: Path) -> list[sv.Detections]:
+                      cache_dir: Path, signatures: bool = False) -> list[sv.Detections]:
     """Canonical detections of every frame of ``video`` by ``model``; read from the cache
-    when the model, its files and the video are unchanged, else detected and cached. Each
-    box carries its colour signature, so that any ``tracking.appearance_weight`` can be
-    replayed."""
-    return with_signatures(_cached_detections(settings, model, video, cache_dir), video)
+    when the model, its files and the video are unchanged, else detected and cached. With
+    ``signatures`` each box carries its colour signature, so that a
+    ``tracking.appearance_weight`` above 0 can be replayed (the video is read once more)."""
+    out = _cached_detections(settings, model, video, cache_dir)
+    return with_signatures(out, video) if signatures else out
 
 
 def _cached_detections(settings: Settings, model: ModelConfig, video: Path,

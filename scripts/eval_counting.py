@@ -96,8 +96,11 @@ def lab_run(args: argparse.Namespace) -> dict[str, object]:
     settings = build_settings(args.config, args.video, [], Path(args.cache) / "unused.db",
                               args.model)
     tracks = load_mot(args.gt)
+    # Colour signatures only when a replay can compare colours: the search tries weights
+    # above 0, or the config sets one.
+    colours = bool(args.choose) or settings.tracking.appearance_weight > 0  # type: ignore[attr-defined]
     detections = lab.cached_detections(settings, settings.models[0], args.video,  # type: ignore[attr-defined]
-                                       Path(args.cache))
+                                       Path(args.cache), signatures=colours)
     width, height, fps, _n = lab.video_info(args.video)
     draws = [lab.random_lines(tracks, args.random_lines, seed, width, height)
              for seed in args.seed]

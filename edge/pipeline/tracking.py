@@ -87,10 +87,9 @@ class GroupTracker(ByteTrackTracker):
                timestamp: float | None = None) -> sv.Detections:
         """ByteTrack's update; with appearance, the boxes' signatures go to the similarity
         of both association stages (high-confidence boxes, then the rest)."""
-        signatures = detections.data.get(APPEARANCE) if self._looks is not None else None
         if self._looks is not None:
             self._stage = 0
-            self._signatures = signatures if signatures is not None else np.empty((0, 0))
+            self._signatures = detections.data.get(APPEARANCE, np.empty((0, 0)))
             high = default_confidences(detections) >= self.high_conf_det_threshold
             self._columns = [np.flatnonzero(high), np.flatnonzero(~high)]
             self._looks.expect(lambda: self.tracks, self._stage_signatures(0))
