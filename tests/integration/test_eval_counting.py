@@ -38,5 +38,13 @@ def test_random_lines_with_explanations_print_only_json(tmp_path: Path,
         wrong = sum(e["kind"] != "displaced" for e in r["errors"])
         err = abs(r["in"] - r["true_in"]) + abs(r["out"] - r["true_out"])
         assert wrong >= err and (wrong - err) % 2 == 0
+    # What the measurement can resolve: the detector's foot noise, and the annotated feet
+    # counted with dead bands of 1 %, 2 % and that noise, on the same halves.
+    floor = result["floor"]
+    assert 0 < floor["foot_noise"]["median"] < floor["foot_noise"]["p90"] < 0.5
+    assert {0.01, 0.02} <= {r["band"] for r in floor["bands"]}
+    for row in floor["bands"]:
+        assert row["chosen on"]["lines"] == 4 and row["reported on"]["lines"] == 4
+        assert 0 <= row["reported on"]["mean"] <= row["reported on"]["worst"] <= 2
     strips = list((tmp_path / "why").rglob("*.jpg"))
     assert len(strips) == len(errors)
