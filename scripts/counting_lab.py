@@ -55,10 +55,11 @@ def video_info(video: Path) -> tuple[int, int, float, int]:
 
 
 def _cache_key(model: ModelConfig, models_dir: Path, video: Path) -> str:
-    source = Path(model.source) if Path(model.source).is_file() else models_dir / model.source
     parts = [model.model_dump_json(), str(video.stat().st_size)]
-    for p in sorted(source.parent.glob(source.stem + "*")):
-        parts.append(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}")
+    for name in [model.source, *([model.refine.source] if model.refine else [])]:
+        source = Path(name) if Path(name).is_file() else models_dir / name
+        for p in sorted(source.parent.glob(source.stem + "*")):
+            parts.append(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 

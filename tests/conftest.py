@@ -42,6 +42,12 @@ def person_model() -> Path:
 
 
 @pytest.fixture(scope="session")
+def pose_model() -> Path:
+    """The COCO-pose YOLO11n that re-draws the person model's boxes (`make models`)."""
+    return require(MODELS / "person-pose-yolo11n.pt", "run `make models`")
+
+
+@pytest.fixture(scope="session")
 def bikes_video() -> Path:
     """The demo's bikes clip (installed by `make media`)."""
     return require(MEDIA / "bikes.mp4", "run `make media`")

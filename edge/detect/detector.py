@@ -19,6 +19,7 @@ import supervision as sv
 from edge.assets.catalog import MODELS
 from edge.config.models import CANONICAL_CLASSES, VEHICLE_CLASSES, ModelConfig
 from edge.detect.formats import choose_artifact
+from edge.detect.refine import refine_boxes
 from edge.telemetry import metrics
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,14 @@ class Detector:
         self._lock = threading.Lock()
         log.info("model %s: %s (%s) on %s (%d classes mapped)", config.name, source,
                  self.format, self.device, int((self.lookup >= 0).sum()))
+        self.refiner: Detector | None = None
+        """The model that re-draws this one's boxes (``config.refine``), if any."""
+        if config.refine is not None:
+            r = config.refine
+            self.refiner = Detector(ModelConfig(
+                name=f"{config.name}.refine", source=r.source, classes=r.classes,
+                confidence=r.confidence, iou=r.iou, imgsz=r.imgsz, half=r.half,
+                format=r.format), models_dir, device, threads)
 
     def warmup(self, shape: tuple[int, int] = (480, 640)) -> float:
         """Run one dummy predict so the first real frame is not slow; return seconds."""
@@ -194,4 +203,8 @@ class Detector:
                 class_id=boxes.cls.cpu().numpy().astype(np.int64),
             )
             out.append(to_canonical(raw, self.lookup))
+        if self.refiner is not None and self.config.refine is not None:
+            match_iou = self.config.refine.match_iou
+            out = [refine_boxes(d, r, match_iou)
+                   for d, r in zip(out, self.refiner.predict(images), strict=True)]
         return out

@@ -1,0 +1,52 @@
+"""Re-draw one model's boxes with another model's (``models[].refine``).
+
+The demo's person model (a fall-detection YOLOv8s) finds small, distant people that a
+COCO-pose YOLO11n misses, but draws its boxes loosely: its boxes' bottom edges (where the
+counting lines put a person's feet) lie a median 3.6 % of the person's height from the
+annotated feet on PETS, against 1.6 % for the pose model's. Keeping the first model's boxes
+and taking the second model's drawing where both found the same person keeps the recall of
+the first and the feet of the second (README, "Counting accuracy").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import supervision as sv
+
+
+def refine_boxes(base: sv.Detections, refiner: sv.Detections, match_iou: float = 0.5
+                 ) -> sv.Detections:
+    """``base`` with each box matched by a ``refiner`` box of the same class re-drawn as it.
+
+    Matching is one to one, highest IoU first, at least ``match_iou``. A matched box keeps
+    its class and data and takes the higher confidence of the two; unmatched base boxes are
+    kept as they are; refiner boxes that match nothing are dropped.
+
+    >>> a = sv.Detections(xyxy=np.array([[0., 0, 10, 40], [50, 0, 60, 40]]),
+    ...                   confidence=np.array([0.5, 0.9]), class_id=np.array([0, 0]))
+    >>> b = sv.Detections(xyxy=np.array([[1., 0, 10, 38], [200, 0, 210, 40]]),
+    ...                   confidence=np.array([0.8, 0.9]), class_id=np.array([0, 0]))
+    >>> r = refine_boxes(a, b)
+    >>> r.xyxy.tolist(), r.confidence.tolist()
+    ([[1.0, 0.0, 10.0, 38.0], [50.0, 0.0, 60.0, 40.0]], [0.8, 0.9])
+    """
+    if len(base) == 0 or len(refiner) == 0:
+        return base
+    overlaps = sv.box_iou_batch(base.xyxy, refiner.xyxy)
+    if base.class_id is not None and refiner.class_id is not None:
+        overlaps[base.class_id[:, None] != refiner.class_id[None, :]] = 0.0
+    out = base[np.arange(len(base))]  # a copy: the caller's detections stay as they were
+    taken_b: set[int] = set()
+    taken_r: set[int] = set()
+    for k in np.argsort(-overlaps, axis=None):
+        i, j = (int(v) for v in np.unravel_index(k, overlaps.shape))
+        if overlaps[i, j] < match_iou:
+            break
+        if i in taken_b or j in taken_r:
+            continue
+        taken_b.add(i)
+        taken_r.add(j)
+        out.xyxy[i] = refiner.xyxy[j]
+        if out.confidence is not None and refiner.confidence is not None:
+            out.confidence[i] = max(out.confidence[i], refiner.confidence[j])
+    return out
