@@ -132,20 +132,23 @@ def model_export(
         typer.echo(f"edge: unknown model(s) {sorted(set(name) - {m.name for m in models})}",
                    err=True)
         raise typer.Exit(2)
+    # A model's refiner (`refine:`) runs on every frame the model sees: exported with it.
+    targets = [(m.name, m.source, m.imgsz) for m in models] + [
+        (f"{m.name}.refine", m.refine.source, m.refine.imgsz) for m in models if m.refine]
     failed = False
-    for m in models:
+    for label, src, imgsz in targets:
         try:
-            source = Path(resolve_model_source(m.source, Path(settings.models_dir)))
+            source = Path(resolve_model_source(src, Path(settings.models_dir)))
             if not force and fmt != "engine" and is_fresh(source, export_path(source, fmt)):
-                typer.echo(f"ok  {m.name}: {export_path(source, fmt)} (up to date)")
+                typer.echo(f"ok  {label}: {export_path(source, fmt)} (up to date)")
                 continue
-            out = export_model(source, fmt, imgsz=m.imgsz, half=half,
+            out = export_model(source, fmt, imgsz=imgsz, half=half,
                                batch=settings.inference.batch_size,
                                device=pick_device(settings.inference.device),
                                calibration=calibration, calibration_frames=calibration_frames)
-            typer.echo(f"ok  {m.name}: {out}")
+            typer.echo(f"ok  {label}: {out}")
         except (ModelResolveError, ValueError, RuntimeError) as exc:
-            typer.echo(f"ERR {m.name}: {exc}", err=True)
+            typer.echo(f"ERR {label}: {exc}", err=True)
             failed = True
     if failed:
         raise typer.Exit(1)
