@@ -87,3 +87,23 @@ def test_tracker_settings_are_taken_for_a_clear_gain_alone(
     counter, tracking, _ = lab.choose([], [], [], configured, 10.0, dict(START))
     assert tracking == {"minimum_consecutive_frames": 2}
     assert counter == {**START, "min_frames": 2}
+
+
+def test_cached_detections_are_keyed_by_the_refiner_too(tmp_path: Any) -> None:
+    lab = load_lab()
+    (tmp_path / "p.pt").write_bytes(b"p")
+    (tmp_path / "pose.pt").write_bytes(b"q")
+    video = tmp_path / "v.avi"
+    video.write_bytes(b"v")
+    from edge.config.models import ModelConfig
+
+    plain = ModelConfig(name="person", source="p.pt")
+    refined = ModelConfig.model_validate({"name": "person", "source": "p.pt",
+                                          "refine": {"source": "pose.pt"}})
+    key = lab._cache_key(refined, tmp_path, video)
+    assert key != lab._cache_key(plain, tmp_path, video)
+    # A new export of the refiner (another file beside its .pt) is other detections.
+    (tmp_path / "pose.onnx").write_bytes(b"onnx")
+    assert lab._cache_key(refined, tmp_path, video) != key
+    assert lab._cache_key(refined.model_copy(update={"refine": refined.refine.model_copy(  # type: ignore[union-attr]
+        update={"imgsz": 640})}), tmp_path, video) != lab._cache_key(refined, tmp_path, video)

@@ -108,3 +108,31 @@ def test_int8_export_needs_calibration_frames(pt: Path, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no readable frame"):
         export_model(pt, "onnx-int8", calibration=tmp_path / "empty")
+
+
+def test_export_cli_exports_a_models_refiner_at_its_own_size(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+    from typer.testing import CliRunner
+
+    from edge.cli.main import app
+
+    touch(tmp_path / "p.pt", 1000)
+    touch(tmp_path / "pose.pt", 1000)
+    made: list[tuple[str, int]] = []
+
+    def fake_export(pt: Path, fmt: str, *, imgsz: int = 640, **_kw: object) -> Path:
+        made.append((pt.name, imgsz))
+        return touch(export_path(pt, fmt), 2000)
+
+    monkeypatch.setattr("edge.detect.formats.export_model", fake_export)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"models_dir": str(tmp_path), "api": {"enabled": True},
+                                   "models": [{"name": "p", "source": "p.pt", "refine": {
+                                       "source": "pose.pt", "imgsz": 960}}]}))
+    out = CliRunner().invoke(app, ["model", "export", "--format", "onnx", "-c", str(cfg)])
+    assert out.exit_code == 0, out.output
+    assert made == [("p.pt", 640), ("pose.pt", 960)]
+    assert "ok  p.refine:" in out.output
+    again = CliRunner().invoke(app, ["model", "export", "--format", "onnx", "-c", str(cfg)])
+    assert "pose.onnx (up to date)" in again.output and len(made) == 2
