@@ -51,42 +51,8 @@ class SiteConfig(Strict):
         return v
 
 
-def _stride_multiple(imgsz: int) -> int:
-    if imgsz % 32:
-        raise ValueError(f"must be a multiple of 32, got {imgsz}")
-    return imgsz
-
-
-class RefineConfig(Strict):
-    """A second model that only re-draws the boxes of its model's detections.
-
-    Each box of the model is matched one to one with a box of the same canonical class from
-    the refiner (highest IoU first, at least ``match_iou``) and takes the refiner's box; its
-    class stays and its confidence is the higher of the two. Boxes the refiner does not
-    match stay as they were; boxes only the refiner found are dropped, so recall is the
-    model's own. Meant for a model that finds people well but draws their boxes loosely (a
-    person's feet are the box's bottom edge): the demo refines its fall-detection model with
-    a COCO-pose YOLO11n (README, "Counting accuracy").
-    """
-
-    source: str = Field(min_length=1)
-    classes: dict[str, Literal[CANONICAL_CLASSES]] = Field(default_factory=dict)  # type: ignore[valid-type]
-    confidence: float = Field(0.25, ge=0.0, le=1.0)
-    iou: float = Field(0.6, gt=0.0, le=1.0)
-    imgsz: int = Field(960, ge=32, le=4096)
-    half: bool = False
-    format: Literal["auto", "pytorch", "onnx", "onnx-int8", "openvino", "engine"] = "auto"
-    match_iou: float = Field(0.5, gt=0.0, le=1.0)
-    """Least IoU at which a refiner box re-draws a model box."""
-
-    @field_validator("imgsz")
-    @classmethod
-    def _stride_multiple(cls, v: int) -> int:
-        return _stride_multiple(v)
-
-
-class ModelConfig(Strict):
-    """One detector. Several may run together; each maps its classes onto the canonical ones.
+class ModelRun(Strict):
+    """Which weights a detector runs, and how: shared by a model and its refiner.
 
     ``source`` is a path, a file name inside ``models_dir``, or an ultralytics name such as
     ``yolo11n.pt`` (downloaded by ultralytics when online). ``classes`` maps the model's own
@@ -94,7 +60,6 @@ class ModelConfig(Strict):
     whose names already are canonical are kept (a COCO model needs no map).
     """
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     source: str = Field(min_length=1)
     classes: dict[str, Literal[CANONICAL_CLASSES]] = Field(default_factory=dict)  # type: ignore[valid-type]
     confidence: float = Field(0.25, ge=0.0, le=1.0)
@@ -106,6 +71,37 @@ class ModelConfig(Strict):
     OpenVINO; CUDA/Jetson: TensorRT engine), else the ``.pt`` (``edge model export``).
     ``onnx-int8`` (CPUs with VNNI/AMX) runs only when named here: it is faster but may count
     less accurately; check it on the site's footage first (README "Performance")."""
+
+    @field_validator("imgsz")
+    @classmethod
+    def _stride_multiple(cls, v: int) -> int:
+        if v % 32:
+            raise ValueError(f"must be a multiple of 32, got {v}")
+        return v
+
+
+class RefineConfig(ModelRun):
+    """A second model that only re-draws the boxes of its model's detections.
+
+    Each box of the model is matched one to one with a box of the same canonical class from
+    the refiner (highest IoU first, at least ``match_iou``) and takes the refiner's box; its
+    class stays and its confidence is the higher of the two. Boxes the refiner does not
+    match stay as they were; boxes only the refiner found are dropped, so recall is the
+    model's own. Meant for a model that finds people well but draws their boxes loosely (a
+    person's feet are the box's bottom edge): the demo refines its fall-detection model with
+    a COCO-pose YOLO11n (README, "Refined person boxes").
+    """
+
+    imgsz: int = Field(960, ge=32, le=4096)
+    match_iou: float = Field(0.5, gt=0.0, le=1.0)
+    """Least IoU at which a refiner box re-draws a model box."""
+
+
+class ModelConfig(ModelRun):
+    """One detector. Several may run together; each maps its classes onto the canonical ones
+    (:class:`ModelRun` has what it runs)."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     cameras: list[str] | None = None
     """Camera ids this model runs on; ``None`` means all cameras."""
     silent_warn_s: float = Field(3600.0, gt=0.0)
@@ -114,11 +110,6 @@ class ModelConfig(Strict):
     refine: RefineConfig | None = None
     """A second model that re-draws this model's boxes (:class:`RefineConfig`); it costs a
     second predict per frame."""
-
-    @field_validator("imgsz")
-    @classmethod
-    def _stride_multiple(cls, v: int) -> int:
-        return _stride_multiple(v)
 
 
 class LineConfig(Strict):

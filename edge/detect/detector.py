@@ -165,11 +165,9 @@ class Detector:
         self.refiner: Detector | None = None
         """The model that re-draws this one's boxes (``config.refine``), if any."""
         if config.refine is not None:
-            r = config.refine
-            self.refiner = Detector(ModelConfig(
-                name=f"{config.name}.refine", source=r.source, classes=r.classes,
-                confidence=r.confidence, iou=r.iou, imgsz=r.imgsz, half=r.half,
-                format=r.format), models_dir, device, threads)
+            run = config.refine.model_dump(exclude={"match_iou"})
+            self.refiner = Detector(ModelConfig(name=f"{config.name}.refine", **run),
+                                    models_dir, device, threads)
 
     def warmup(self, shape: tuple[int, int] = (480, 640)) -> float:
         """Run one dummy predict so the first real frame is not slow; return seconds."""
