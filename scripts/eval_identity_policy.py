@@ -75,14 +75,15 @@ POLICIES: dict[str, dict[str, object]] = {
 
 
 def detections(config: Path, model: str, video: Path, cache: Path) -> list[sv.Detections]:
-    """Per-frame canonical detections of ``video`` (computed once, then read from ``cache``)."""
-    key = f"{model}:{video.resolve()}:{video.stat().st_size}"
+    """Per-frame canonical detections of ``video`` (computed once, then read from ``cache``
+    while the model's settings, refiner included, and the video are unchanged)."""
+    settings = load_settings(config)
+    (model_cfg,) = [m for m in settings.models if m.name == model]
+    key = f"{model_cfg.model_dump_json()}:{video.resolve()}:{video.stat().st_size}"
     if cache.exists():
         stored = pickle.loads(cache.read_bytes())
         if stored.get("key") == key:
             return stored["dets"]
-    settings = load_settings(config)
-    (model_cfg,) = [m for m in settings.models if m.name == model]
     detector = Detector(model_cfg, Path(settings.models_dir), settings.inference.device,
                         settings.inference.threads)
     cap = cv2.VideoCapture(str(video))
