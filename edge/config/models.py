@@ -246,9 +246,10 @@ class TrackingConfig(Strict):
     frame_rate: float | None = Field(None, gt=0, le=240)
     """Frame rate the tracker assumes; ``None`` uses the camera's reported fps."""
     duplicate_overlap: float | None = Field(None, gt=0.0, le=1.0)
-    """Drop a box whose overlap with a more confident box of the same class, as intersection
-    over the smaller box, exceeds this (one person seen as a whole body and again as a
-    torso); ``None`` keeps every box the model's own NMS kept."""
+    """People only: drop a person's box whose overlap with a more confident one, as
+    intersection over the smaller box, exceeds this (one person seen as a whole body and
+    again as a torso); ``None`` keeps every box the model's own NMS kept. Vehicles have
+    ``vehicle_merge_overlap``."""
     vehicle_high_conf_threshold: float | None = Field(None, ge=0.0, le=1.0)
     """``high_conf_threshold`` of vehicles (car, truck, bus, motorcycle, bicycle), which have
     a tracker of their own (ids stay unique per camera); ``None``: the same as people's. A

@@ -12,9 +12,9 @@ tracks one shared tracker gave them.
 Within the vehicle group, boxes that overlap heavily can be merged first, whatever their
 classes (``tracking.vehicle_merge_overlap``): the vehicle model often boxes one van as a car
 and again as a bus, and each box would become a track of its own (one plate logged twice).
-Before that, with ``tracking.duplicate_overlap``, a box mostly inside a more confident box
-of the same class is dropped in every group (one person seen as a whole body and again as a
-torso): every box filter before tracking is here.
+In the people's group, with ``tracking.duplicate_overlap``, a box mostly inside a more
+confident one is dropped (one person seen as a whole body and again as a torso): every box
+filter before tracking is here.
 
 With ``tracking.appearance_weight``, the people's tracker compares colours too
 (:mod:`edge.pipeline.appearance`): the library's own hook for the similarity (``iou``) gets
@@ -183,10 +183,6 @@ class ClassGroupTracker:
     def update(self, detections: sv.Detections) -> sv.Detections:
         """Track one frame's detections; returns them with ``tracker_id`` (-1: no track
         yet), people first, then vehicles (boxes merged away are left out)."""
-        if self.duplicate_overlap is not None and len(detections) > 1:
-            # One person seen as a whole body and again as a torso (same class).
-            detections = detections.with_nms(self.duplicate_overlap,
-                                             overlap_metric=sv.OverlapMetric.IOS)
         vehicle = _is_vehicle(detections)
         if vehicle.any():
             people_in = detections[~vehicle]
@@ -195,6 +191,11 @@ class ClassGroupTracker:
                 vehicles_in = merge_vehicle_classes(vehicles_in, self.vehicle_merge_overlap)
         else:  # as given, so that a people-only camera tracks exactly as before
             people_in, vehicles_in = detections, detections[vehicle]
+        if self.duplicate_overlap is not None and len(people_in) > 1:
+            # One person seen as a whole body and again as a torso (vehicles have
+            # ``vehicle_merge_overlap``).
+            people_in = people_in.with_nms(self.duplicate_overlap,
+                                           overlap_metric=sv.OverlapMetric.IOS)
         people = self.people.update(people_in)
         vehicles = self.vehicles.update(vehicles_in)
         if not len(vehicles):

@@ -35,3 +35,23 @@ def entries(duplicate_overlap: float | None) -> int:
 def test_a_person_seen_as_body_and_torso_counts_once_with_duplicate_overlap() -> None:
     assert entries(None) == 2  # both boxes are tracked, and both cross the line
     assert entries(0.8) == 1
+
+
+def test_duplicate_overlap_leaves_vehicles_to_their_own_merge() -> None:
+    # Two car boxes, one inside the other, beside the person and torso: the torso goes,
+    # both car boxes stay (vehicles have vehicle_merge_overlap, off here).
+    from edge.config.models import CANONICAL_CLASSES
+
+    car = CANONICAL_CLASSES.index("car")
+    step = CameraPipeline(CameraConfig(id="c", url="c", lines=[LINE]),
+                          TrackingConfig(duplicate_overlap=0.8, vehicle_merge_overlap=None),
+                          SiteOccupancy(), fps=10)
+    now = datetime.now(timezone.utc)
+    for n in range(1, 6):
+        people = person_with_torso(300.0 + n)
+        vehicles = sv.Detections(
+            xyxy=np.array([[400, 100, 600, 300], [410, 110, 590, 290]], np.float32),
+            confidence=np.array([0.9, 0.6], np.float32), class_id=np.array([car, car]))
+        out = step.process(n, now, sv.Detections.merge([people, vehicles])).detections
+    kept = sorted(CANONICAL_CLASSES[c] for c in out.class_id)
+    assert kept == ["car", "car", "person"]
