@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import supervision as sv
+from counting_lab import line_error, summary
 
 from edge.analytics.groundtruth import (
     Track,
@@ -26,27 +27,16 @@ from edge.analytics.groundtruth import (
     resolvable_crossing_events,
     true_crossing_events,
 )
+from edge.detect.matching import greedy_pairs
 
 Line = tuple[int, int, int, int]
 
 
 def _pairs(truth: np.ndarray, found: np.ndarray, iou: float) -> list[tuple[int, int]]:
-    """Greedy one-to-one matching, highest IoU first (as ``eval_detector.match``)."""
+    """Annotated and detected boxes matched one to one, highest IoU first."""
     if not len(truth) or not len(found):
         return []
-    overlaps = sv.box_iou_batch(truth, found)
-    used_t: set[int] = set()
-    used_f: set[int] = set()
-    out = []
-    for k in np.argsort(-overlaps, axis=None):
-        i, j = (int(v) for v in np.unravel_index(k, overlaps.shape))
-        if overlaps[i, j] < iou:
-            break
-        if i not in used_t and j not in used_f:
-            used_t.add(i)
-            used_f.add(j)
-            out.append((i, j))
-    return out
+    return greedy_pairs(sv.box_iou_batch(truth, found), iou)
 
 
 def foot_noise(detections: Sequence[sv.Detections], gt: Path, iou: float = 0.5
@@ -82,9 +72,8 @@ def foot_noise(detections: Sequence[sv.Detections], gt: Path, iou: float = 0.5
 
 def _summary(errors: Sequence[float]) -> dict[str, float]:
     e = np.asarray(errors, float)
-    return {"lines": int(e.size), "mean": float(e.mean()), "median": float(np.median(e)),
-            "p90": float(np.percentile(e, 90)), "worst": float(e.max()),
-            "over_8pct": int((e > 0.08).sum()), "over_15pct": int((e > 0.15).sum())}
+    return {**summary(errors), "over_8pct": int((e > 0.08).sum()),
+            "over_15pct": int((e > 0.15).sum())}
 
 
 def floor(tracks: dict[int, Track], heights: dict[int, dict[int, float]],
@@ -108,10 +97,7 @@ def floor(tracks: dict[int, Track], heights: dict[int, dict[int, float]],
                 if not truth:
                     raise ValueError(f"line {list(ln)} has no true crossing")
                 seen = resolvable_crossing_events(tracks, heights, seg, band)  # type: ignore[arg-type]
-                t_in = sum(c.direction == "in" for c in truth)
-                s_in = sum(c.direction == "in" for c in seen)
-                errors.append((abs(s_in - t_in) + abs((len(seen) - s_in) - (len(truth) - t_in)))
-                              / len(truth))
+                errors.append(line_error(truth, seen))  # type: ignore[arg-type]
             row[name] = _summary(errors)
         rows.append(row)
     return rows

@@ -37,6 +37,7 @@ import supervision as sv
 from edge.analytics.groundtruth import load_mot_boxes
 from edge.config import ConfigError, load_settings
 from edge.detect.detector import Detector
+from edge.detect.matching import greedy_pairs
 
 log = logging.getLogger("eval_detector")
 
@@ -64,13 +65,8 @@ def match(truth: np.ndarray, found: np.ndarray, iou: float = 0.5) -> tuple[np.nd
     got_f = np.zeros(len(found), bool)
     if not len(truth) or not len(found):
         return got_t, got_f
-    overlaps = sv.box_iou_batch(truth, found)
-    for k in np.argsort(-overlaps, axis=None):
-        i, j = np.unravel_index(k, overlaps.shape)
-        if overlaps[i, j] < iou:
-            break
-        if not got_t[i] and not got_f[j]:
-            got_t[i] = got_f[j] = True
+    for i, j in greedy_pairs(sv.box_iou_batch(truth, found), iou):
+        got_t[i] = got_f[j] = True
     return got_t, got_f
 
 

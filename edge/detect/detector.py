@@ -164,7 +164,9 @@ class Detector:
                  self.format, self.device, int((self.lookup >= 0).sum()))
         self.refiner: Detector | None = None
         """The model that re-draws this one's boxes (``config.refine``), if any."""
+        self._match_iou = 0.0
         if config.refine is not None:
+            self._match_iou = config.refine.match_iou
             run = config.refine.model_dump(exclude={"match_iou"})
             self.refiner = Detector(ModelConfig(name=f"{config.name}.refine", **run),
                                     models_dir, device, threads)
@@ -201,8 +203,7 @@ class Detector:
                 class_id=boxes.cls.cpu().numpy().astype(np.int64),
             )
             out.append(to_canonical(raw, self.lookup))
-        if self.refiner is not None and self.config.refine is not None:
-            match_iou = self.config.refine.match_iou
-            out = [refine_boxes(d, r, match_iou)
+        if self.refiner is not None:
+            out = [refine_boxes(d, r, self._match_iou)
                    for d, r in zip(out, self.refiner.predict(images), strict=True)]
         return out

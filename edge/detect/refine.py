@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import supervision as sv
 
+from edge.detect.matching import greedy_pairs
+
 
 def refine_boxes(base: sv.Detections, refiner: sv.Detections, match_iou: float = 0.5
                  ) -> sv.Detections:
@@ -36,16 +38,7 @@ def refine_boxes(base: sv.Detections, refiner: sv.Detections, match_iou: float =
     if base.class_id is not None and refiner.class_id is not None:
         overlaps[base.class_id[:, None] != refiner.class_id[None, :]] = 0.0
     out = base[np.arange(len(base))]  # a copy: the caller's detections stay as they were
-    taken_b: set[int] = set()
-    taken_r: set[int] = set()
-    for k in np.argsort(-overlaps, axis=None):
-        i, j = (int(v) for v in np.unravel_index(k, overlaps.shape))
-        if overlaps[i, j] < match_iou:
-            break
-        if i in taken_b or j in taken_r:
-            continue
-        taken_b.add(i)
-        taken_r.add(j)
+    for i, j in greedy_pairs(overlaps, match_iou):
         out.xyxy[i] = refiner.xyxy[j]
         if out.confidence is not None and refiner.confidence is not None:
             out.confidence[i] = max(out.confidence[i], refiner.confidence[j])

@@ -12,6 +12,7 @@ import supervision as sv
 from edge.analytics.groundtruth import load_mot_boxes
 from edge.config.models import ModelConfig, RefineConfig
 from edge.detect.detector import Detector
+from edge.detect.matching import greedy_pairs
 from tests.conftest import SHARED_DATA, require
 
 FRAMES = range(100, 340, 20)
@@ -25,16 +26,7 @@ def feet_off(found: dict[int, np.ndarray], truth: dict[int, np.ndarray]) -> np.n
         t = truth.get(f, np.zeros((0, 4)))
         if not len(boxes) or not len(t):
             continue
-        iou = sv.box_iou_batch(t, boxes)
-        used_t, used_b = set(), set()
-        for k in np.argsort(-iou, axis=None):
-            i, j = np.unravel_index(k, iou.shape)
-            if iou[i, j] < 0.5:
-                break
-            if i in used_t or j in used_b:
-                continue
-            used_t.add(i)
-            used_b.add(j)
+        for i, j in greedy_pairs(sv.box_iou_batch(t, boxes), 0.5):
             out.append(abs(boxes[j, 3] - t[i, 3]) / (t[i, 3] - t[i, 1]))
     return np.array(out)
 
