@@ -54,10 +54,53 @@ def _side(line: Line, x: float, y: float) -> float:
     return (x2 - x1) * (y - y1) - (y2 - y1) * (x - x1)
 
 
+OUTSIDE_ANNOTATION = ("crossed outside the annotation (the person's annotation starts past "
+                      "the line or ends before it: the truth has no step over it)")
+"""The cause of a counted crossing the ground truth cannot contain (:func:`annotation_gap`)."""
+GAP_FRAMES = 30
+"""An annotation that starts (ends) this many frames or fewer before (after) a counted
+crossing may have left the crossing unannotated."""
+GAP_PX = 60.0
+"""The track's feet and the annotated ones this close (pixels) are the same person."""
+
+
+def annotation_gap(c: Counted, line: Line, tracks: dict[int, Track],
+                   path: dict[int, tuple[float, float]]) -> int | None:
+    """The annotated person whose crossing the ground truth cannot see because their
+    annotation starts after it or ends before it, or None.
+
+    Starts after: the person's first annotated foot is already on the counted crossing's far
+    side, where the track's feet were at that frame, and the track had been seen on the near
+    side before it (a person walking into the picture, annotated only once fully inside).
+    Ends before: the person's last annotated foot is still on the near side, the annotation
+    ends at most ``GAP_FRAMES`` before the count, and the track's feet are seen on the far
+    side after it. Either way the truth has no step over the line to count.
+    """
+    near = 1.0 if c.direction == "out" else -1.0  # "in" goes from the left (negative)
+    def side(p: tuple[float, float]) -> float:
+        return float(np.sign(_side(line, *p)))
+    for ident, points in tracks.items():
+        if not points:
+            continue
+        f0, x0, y0 = points[0]
+        fl, xl, yl = points[-1]
+        if (c.frame - GAP_FRAMES <= f0 <= c.frame and f0 in path
+                and np.hypot(path[f0][0] - x0, path[f0][1] - y0) <= GAP_PX
+                and side((x0, y0)) == -near
+                and any(f < f0 and side(p) == near for f, p in path.items())):
+            return ident
+        if (c.frame - GAP_FRAMES <= fl < c.frame and fl in path
+                and np.hypot(path[fl][0] - xl, path[fl][1] - yl) <= GAP_PX
+                and side((xl, yl)) == near
+                and any(f > fl and side(p) == -near for f, p in path.items())):
+            return ident
+    return None
+
+
 def classify_false(c: Counted, line: Line, counted: list[Counted],
                    matched_persons: dict[int, list[int]], person: int | None,
                    paths: dict[int, dict[int, tuple[float, float]]],
-                   boxes_overlap: bool) -> str:
+                   boxes_overlap: bool, tracks: dict[int, Track] | None = None) -> str:
     """Why a counted crossing has no true one (first rule that fits)."""
     if boxes_overlap:
         return "duplicate box (two tracks on one person)"
@@ -65,6 +108,8 @@ def classify_false(c: Counted, line: Line, counted: list[Counted],
             and abs(o.frame - c.frame) <= 60]
     if back:
         return "wobble (same track back over the line)"
+    if tracks and annotation_gap(c, line, tracks, paths.get(c.track, {})) is not None:
+        return OUTSIDE_ANNOTATION
     if person is not None and any(abs(f - c.frame) <= 80 for f in matched_persons.get(person, [])):
         return "id switch (person already counted by another track)"
     path = paths.get(c.track, {})
@@ -141,7 +186,7 @@ def explain_line(i: int, line: Line, truth: list[TrueCrossing], counted: list[Co
             if tid != c.track)
         out.append(Explained(i, "false", c.frame, c.direction, c.track, person, px,
                              classify_false(c, line, counted, matched_persons, person, paths,
-                                            overlap), c.x, c.y))
+                                            overlap, tracks), c.x, c.y))
     for t in loose.missed:
         tid, cause = classify_missed(t, line, paths, truth)
         out.append(Explained(i, "missed", t.frame, t.direction, tid, t.ident, 0.0, cause,
