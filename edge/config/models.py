@@ -95,6 +95,12 @@ class RefineConfig(ModelRun):
     imgsz: int = Field(960, ge=32, le=4096)
     match_iou: float = Field(0.5, gt=0.0, le=1.0)
     """Least IoU at which a refiner box re-draws a model box."""
+    near: float | None = Field(None, gt=0.0, le=20.0)
+    """Re-draw only boxes whose feet lie within this many of their own heights of one of
+    the camera's counting lines or zone edges, and run the refiner only on frames that have
+    such a box (the refined feet matter only where a line or an edge decides something).
+    ``None``: every box of every frame; also the HTTP shim and the evaluation scripts'
+    detection caches, which have no camera."""
 
 
 class ModelConfig(ModelRun):
@@ -193,6 +199,16 @@ class CameraConfig(Strict):
     lines: list[LineConfig] = Field(default_factory=list)
     zones: list[ZoneConfig] = Field(default_factory=list)
     """Polygon zones: who is inside, dwell and restricted-area events (``edge.analytics.zones``)."""
+
+    def decision_segments(self) -> list[tuple[float, float, float, float]]:
+        """Every counting line and every zone edge (x1, y1, x2, y2), in full-frame pixels:
+        where a box's feet decide something (``models[].refine.near``)."""
+        out = [(*map(float, ln.start), *map(float, ln.end)) for ln in self.lines]
+        for zone in self.zones:
+            pts = zone.polygon
+            out += [(*map(float, a), *map(float, b)) for a, b in zip(pts, pts[1:] + pts[:1],
+                                                                      strict=True)]
+        return out  # type: ignore[return-value]
 
     @field_validator("roi")
     @classmethod

@@ -19,7 +19,7 @@ import supervision as sv
 from edge.assets.catalog import MODELS
 from edge.config.models import CANONICAL_CLASSES, VEHICLE_CLASSES, ModelConfig
 from edge.detect.formats import choose_artifact
-from edge.detect.refine import refine_boxes
+from edge.detect.refine import near_segments, refine_boxes, refine_some
 from edge.telemetry import metrics
 
 log = logging.getLogger(__name__)
@@ -165,11 +165,18 @@ class Detector:
         self.refiner: Detector | None = None
         """The model that re-draws this one's boxes (``config.refine``), if any."""
         self._match_iou = 0.0
+        self._near: float | None = None
         if config.refine is not None:
-            self._match_iou = config.refine.match_iou
-            run = config.refine.model_dump(exclude={"match_iou"})
+            self._match_iou, self._near = config.refine.match_iou, config.refine.near
+            run = config.refine.model_dump(exclude={"match_iou", "near"})
             self.refiner = Detector(ModelConfig(name=f"{config.name}.refine", **run),
                                     models_dir, device, threads)
+
+    @property
+    def refines_near(self) -> bool:
+        """True when the refiner runs only near lines and zone edges (``refine.near``), so
+        ``predict`` wants each image's segments."""
+        return self.refiner is not None and self._near is not None
 
     def warmup(self, shape: tuple[int, int] = (480, 640)) -> float:
         """Run one dummy predict so the first real frame is not slow; return seconds."""
@@ -177,8 +184,14 @@ class Detector:
         self.predict([np.zeros((*shape, 3), dtype=np.uint8)])
         return time.perf_counter() - t0
 
-    def predict(self, images: Sequence[np.ndarray]) -> list[sv.Detections]:
-        """One batched predict; returns canonical detections per image, in order."""
+    def predict(self, images: Sequence[np.ndarray],
+                segments: Sequence[np.ndarray | None] | None = None) -> list[sv.Detections]:
+        """One batched predict; returns canonical detections per image, in order.
+
+        ``segments``: per image, its camera's counting lines and zone edges (K x 4, in the
+        image's coordinates), for a refiner with ``near`` set; ``None`` (or ``None`` for an
+        image) refines every box.
+        """
         if not images:
             return []
         t0 = time.perf_counter()
@@ -204,6 +217,25 @@ class Detector:
             )
             out.append(to_canonical(raw, self.lookup))
         if self.refiner is not None:
-            out = [refine_boxes(d, r, self._match_iou)
-                   for d, r in zip(out, self.refiner.predict(images), strict=True)]
+            out = self._refine(images, out, segments)
+        return out
+
+    def _refine(self, images: Sequence[np.ndarray], detections: list[sv.Detections],
+                segments: Sequence[np.ndarray | None] | None) -> list[sv.Detections]:
+        """Re-draw the boxes near lines and edges with the refiner, which runs only on the
+        images that have such boxes."""
+        assert self.refiner is not None
+        if segments is None or self._near is None:
+            return [refine_boxes(d, r, self._match_iou)
+                    for d, r in zip(detections, self.refiner.predict(images), strict=True)]
+        masks = [near_segments(d, s, self._near)
+                 for d, s in zip(detections, segments, strict=True)]
+        todo = [i for i, m in enumerate(masks) if m.any()]
+        metrics.REFINED_FRAMES.labels(self.name, "refined").inc(len(todo))
+        metrics.REFINED_FRAMES.labels(self.name, "skipped").inc(len(images) - len(todo))
+        out = list(detections)
+        if todo:
+            refined = self.refiner.predict([images[i] for i in todo])
+            for i, r in zip(todo, refined, strict=True):
+                out[i] = refine_some(detections[i], r, masks[i], self._match_iou)
         return out

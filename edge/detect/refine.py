@@ -43,3 +43,47 @@ def refine_boxes(base: sv.Detections, refiner: sv.Detections, match_iou: float =
         if out.confidence is not None and refiner.confidence is not None:
             out.confidence[i] = max(out.confidence[i], refiner.confidence[j])
     return out
+
+
+def segment_distance(px: np.ndarray, py: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    """Distance (pixels) of each point to the nearest of ``segments`` (K x 4: x1, y1, x2,
+    y2); infinite when there are none.
+
+    >>> segment_distance(np.array([5., 20.]), np.array([3., 0.]),
+    ...                  np.array([[0., 0, 10, 0]])).tolist()
+    [3.0, 10.0]
+    """
+    if len(segments) == 0:
+        return np.full(len(px), np.inf)
+    s = np.asarray(segments, float)
+    x1, y1, dx, dy = s[:, 0], s[:, 1], s[:, 2] - s[:, 0], s[:, 3] - s[:, 1]
+    length2 = np.maximum(dx * dx + dy * dy, 1e-9)
+    t = np.clip(((px[:, None] - x1) * dx + (py[:, None] - y1) * dy) / length2, 0.0, 1.0)
+    d = np.hypot(px[:, None] - (x1 + t * dx), py[:, None] - (y1 + t * dy))
+    return d.min(axis=1)
+
+
+def near_segments(detections: sv.Detections, segments: np.ndarray | None,
+                  reach: float | None) -> np.ndarray:
+    """Which boxes have their feet (bottom-centre) within ``reach`` of their own heights of
+    one of ``segments`` (a camera's counting lines and zone edges). ``segments`` or
+    ``reach`` None: every box."""
+    if segments is None or reach is None:
+        return np.ones(len(detections), bool)
+    xyxy = detections.xyxy
+    feet_x, feet_y = (xyxy[:, 0] + xyxy[:, 2]) / 2.0, xyxy[:, 3]
+    return segment_distance(feet_x, feet_y, segments) <= reach * (xyxy[:, 3] - xyxy[:, 1])
+
+
+def refine_some(base: sv.Detections, refiner: sv.Detections, mask: np.ndarray,
+                match_iou: float = 0.5) -> sv.Detections:
+    """:func:`refine_boxes` on the boxes of ``base`` where ``mask`` is set; the others stay
+    as drawn (a copy either way)."""
+    out = base[np.arange(len(base))]
+    if not mask.any():
+        return out
+    part = refine_boxes(base[mask], refiner, match_iou)
+    out.xyxy[mask] = part.xyxy
+    if out.confidence is not None and part.confidence is not None:
+        out.confidence[mask] = part.confidence
+    return out

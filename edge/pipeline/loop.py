@@ -99,6 +99,7 @@ class InferenceLoop(BackgroundThread):
         self._pending: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._last_detection: dict[str, float] = {}
         self._last_motion: dict[str, float] = {}
+        self._segment_cache: dict[str, tuple[object, np.ndarray]] = {}
         self.finished = threading.Event()
 
     def call_between_passes(self, fn: Callable[[], None]) -> None:
@@ -193,6 +194,19 @@ class InferenceLoop(BackgroundThread):
         metrics.FRAMES_GATED.labels(cam_id).inc()
         return False
 
+    def _segments(self, frame: Frame) -> np.ndarray | None:
+        """The frame's camera's lines and zone edges in the frame image's coordinates (a
+        ROI crop starts at ``frame.offset``); None for an unknown camera (refine all)."""
+        cam = self.cameras.get(frame.camera_id)
+        if cam is None:
+            return None
+        cached = self._segment_cache.get(frame.camera_id)
+        if cached is None or cached[0] is not cam.config:  # a reload replaced the config
+            seg = np.array(cam.config.decision_segments(), float).reshape(-1, 4)
+            cached = self._segment_cache[frame.camera_id] = (cam.config, seg)
+        ox, oy = frame.offset
+        return cached[1] - np.array([ox, oy, ox, oy], float) if ox or oy else cached[1]
+
     def process_batch(self, frames: list[Frame]) -> list[FrameResult]:
         """Detect, track and count one batch; emit its events; return the results."""
         taken_at = time.monotonic()
@@ -204,7 +218,11 @@ class InferenceLoop(BackgroundThread):
             idx = [i for i, f in enumerate(frames) if detect[i] and route.serves(f.camera_id)]
             if not idx:
                 continue
-            preds = route.detector.predict([frames[i].image for i in idx])
+            images = [frames[i].image for i in idx]
+            if route.detector.refines_near:
+                preds = route.detector.predict(images, [self._segments(frames[i]) for i in idx])
+            else:
+                preds = route.detector.predict(images)
             watch = None if self.blindspots is None or not route.detector.vehicle_classes \
                 else self.blindspots
             for i, det in zip(idx, preds, strict=True):

@@ -27,6 +27,10 @@ FRAME_AGE = Histogram(
 INFERENCE_SECONDS = Histogram(
     "edge_inference_batch_seconds", "Wall time of one batched predict call", ["model"],
     buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2))
+REFINED_FRAMES = Counter(
+    "edge_refined_frames_total", "Frames a model's refiner ran on (refined) or skipped "
+    "because no box was near a counting line or zone edge (models[].refine.near)",
+    ["model", "outcome"])
 INFERENCE_BATCH = Histogram("edge_inference_batch_size", "Frames per predict call",
                             buckets=(1, 2, 4, 8, 16, 32))
 FRAMES_PROCESSED = Counter("edge_frames_processed_total", "Frames through the pipeline",

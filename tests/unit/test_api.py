@@ -24,6 +24,7 @@ from edge.store.writer import StoreWriter
 
 class ScriptedDetector:
     """Each call returns the next scripted list of person foot points (x, y)."""
+    refines_near = False  # no refiner: the loop passes no lines
 
     name = "scripted"
 

@@ -140,6 +140,7 @@ def test_bad_sampling_settings_are_refused() -> None:
 
 class FakeDetector:
     """One box of one canonical class on every image, or none."""
+    refines_near = False  # no refiner: the loop passes no lines
 
     def __init__(self, name: str, class_id: int, vehicle_classes: frozenset[str],
                  boxes: int = 1) -> None:

@@ -18,6 +18,7 @@ from edge.pipeline.step import CameraPipeline, SiteOccupancy
 
 class FakeDetector:
     """Returns one box at a fixed place per image, of one canonical class."""
+    refines_near = False  # no refiner: the loop passes no lines
 
     def __init__(self, name: str, class_id: int) -> None:
         self.name = name
@@ -137,3 +138,37 @@ def test_services_see_every_frame_and_a_failing_one_stops_nothing() -> None:
     assert sorted(seen) == [("c0", (5, 6), 1), ("c1", (0, 0), 1)]
     after = REGISTRY.get_sample_value("edge_service_errors_total", {"service": "broken"})
     assert after == before + 2
+
+
+class NearDetector(FakeDetector):
+    """A detector whose refiner works near lines: records the segments it is handed."""
+
+    refines_near = True
+
+    def __init__(self) -> None:
+        super().__init__("p", 0)
+        self.segments: list = []
+
+    def predict(self, images: Sequence[np.ndarray],  # type: ignore[override]
+                segments: Sequence[np.ndarray | None] | None = None) -> list[sv.Detections]:
+        self.segments.append(segments)
+        return super().predict(images)
+
+
+def test_a_near_line_refiner_is_handed_each_cameras_lines_in_its_images_coordinates() -> None:
+    line = {"id": "door", "start": (100, 300), "end": (500, 300)}
+    cameras = {"c0": CameraCapture(CameraConfig(id="c0", url="x.avi", lines=[line])),  # type: ignore[list-item]
+               "c1": CameraCapture(CameraConfig(id="c1", url="x.avi"))}
+    detector = NearDetector()
+    loop, _ = loop_for(cameras, [ModelRoute(detector)])  # type: ignore[arg-type]
+    put(cameras["c0"], 1, offset=(100, 200))  # a ROI crop starting at (100, 200)
+    put(cameras["c1"], 1)
+    loop.process_batch(loop.take_batch())
+    (segments,) = detector.segments
+    assert [s.tolist() for s in segments] == [[[0, 100, 400, 100]], []]
+    # A reload gives the camera a new config: its new line is used from the next frame.
+    moved = {**line, "start": (100, 400), "end": (500, 400)}
+    cameras["c0"].config = CameraConfig(id="c0", url="x.avi", lines=[moved])  # type: ignore[list-item]
+    put(cameras["c0"], 2)
+    loop.process_batch(loop.take_batch())
+    assert detector.segments[1][0].tolist() == [[100, 400, 500, 400]]

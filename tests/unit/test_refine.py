@@ -7,8 +7,10 @@ import pytest
 import supervision as sv
 from pydantic import ValidationError
 
-from edge.config.models import ModelConfig, RefineConfig
-from edge.detect.refine import refine_boxes
+from edge.config.models import CameraConfig, ModelConfig, RefineConfig
+from edge.config.zones import ZoneConfig
+from edge.detect.detector import Detector
+from edge.detect.refine import near_segments, refine_boxes, refine_some, segment_distance
 
 PERSON, CAR = 0, 2
 
@@ -63,10 +65,78 @@ def test_refine_config_names_what_is_wrong() -> None:
         RefineConfig(source="pose.pt", imgsz=1000)
     with pytest.raises(ValidationError, match="match_iou"):
         RefineConfig(source="pose.pt", match_iou=0)
+    with pytest.raises(ValidationError, match="near"):
+        RefineConfig(source="pose.pt", near=0)
     with pytest.raises(ValidationError, match=r"refine\.imgsize"):
         ModelConfig.model_validate({"name": "person", "source": "a.pt",
                                     "refine": {"source": "b.pt", "imgsize": 960}})
     m = ModelConfig.model_validate({"name": "person", "source": "a.pt",
                                     "refine": {"source": "b.pt"}})
     assert m.refine is not None and (m.refine.imgsz, m.refine.match_iou) == (960, 0.5)
+    assert m.refine.near is None  # every box, unless told
     assert ModelConfig(name="person", source="a.pt").refine is None
+
+
+LINE = np.array([[100.0, 300.0, 500.0, 300.0]])  # horizontal, y = 300, x 100..500
+
+
+def test_boxes_are_near_a_line_by_their_own_height() -> None:
+    # Feet 50 px above the line: near for a 100 px person at reach 1, not for a 40 px one.
+    # Feet level with the line but 60 px beyond its end: as far as that from the segment.
+    boxes = dets([[280, 150, 320, 250], [280, 210, 300, 250], [540, 200, 580, 300]],
+                 [0.9] * 3, [PERSON] * 3)
+    assert segment_distance(np.array([300.0, 560.0]), np.array([250.0, 300.0]),
+                            LINE).tolist() == [50.0, 60.0]
+    assert near_segments(boxes, LINE, 1.0).tolist() == [True, False, True]
+    assert near_segments(boxes, LINE, 0.5).tolist() == [True, False, False]
+    # A camera with no lines or zones has nothing near; no segments or no reach: all.
+    assert not near_segments(boxes, np.zeros((0, 4)), 1.0).any()
+    assert near_segments(boxes, None, 1.0).all() and near_segments(boxes, LINE, None).all()
+
+
+def test_only_the_boxes_near_a_line_are_redrawn() -> None:
+    base = dets([[100, 100, 140, 210], [300, 100, 340, 200]], [0.6, 0.5], [PERSON, PERSON])
+    ref = dets([[102, 100, 138, 202], [301, 101, 339, 199]], [0.8, 0.9], [PERSON, PERSON])
+    out = refine_some(base, ref, np.array([False, True]))
+    assert out.xyxy.tolist() == [[100, 100, 140, 210], [301, 101, 339, 199]]
+    assert out.confidence.tolist() == pytest.approx([0.6, 0.9])
+    assert base.xyxy[1].tolist() == [300, 100, 340, 200]  # the input is left as it was
+
+
+class Recorder:
+    """A refiner that re-draws every box 5 px higher and records what it was shown."""
+
+    def __init__(self, boxes: dict[int, sv.Detections]) -> None:
+        self.shown: list[int] = []
+        self.boxes = boxes
+
+    def predict(self, images: list[np.ndarray]) -> list[sv.Detections]:
+        self.shown += [int(img[0, 0, 0]) for img in images]
+        return [self.boxes.get(int(img[0, 0, 0]), sv.Detections.empty()) for img in images]
+
+
+def test_the_refiner_runs_only_on_frames_with_a_box_near_a_line() -> None:
+    far = dets([[300, 0, 340, 100]], [0.9], [PERSON])  # feet 200 px above the line
+    near = dets([[300, 180, 340, 280]], [0.9], [PERSON])  # feet 20 px above it
+    detector = Detector.__new__(Detector)  # no weights: only the refining step
+    detector.name, detector._match_iou, detector._near = "person", 0.5, 1.0
+    detector.refiner = Recorder(  # type: ignore[assignment]
+        {i: dets([[300, 175, 340, 275]], [0.9], [PERSON]) for i in range(3)})
+    images = [np.full((8, 8, 3), i, np.uint8) for i in range(3)]
+    out = detector._refine(images, [far, near, near], [LINE, LINE, np.zeros((0, 4))])
+    # Frame 0 has nobody near its line and frame 2's camera has none: only frame 1 runs.
+    assert detector.refiner.shown == [1]  # type: ignore[attr-defined]
+    assert [d.xyxy.tolist() for d in out] == [[[300, 0, 340, 100]], [[300, 175, 340, 275]],
+                                              [[300, 180, 340, 280]]]
+    # Without segments (the HTTP shim, the evaluation caches) every frame is refined.
+    detector.refiner.shown = []  # type: ignore[attr-defined]
+    detector._refine(images, [far, near, near], None)
+    assert detector.refiner.shown == [0, 1, 2]  # type: ignore[attr-defined]
+
+
+def test_a_cameras_decision_segments_are_its_lines_and_zone_edges() -> None:
+    cam = CameraConfig(id="c", url="x.avi",
+                       lines=[{"id": "door", "start": (10, 20), "end": (30, 40)}],  # type: ignore[list-item]
+                       zones=[ZoneConfig(id="z", polygon=[(0, 0), (10, 0), (10, 10)])])
+    assert cam.decision_segments() == [(10, 20, 30, 40), (0, 0, 10, 0), (10, 0, 10, 10),
+                                       (10, 10, 0, 0)]

@@ -54,6 +54,7 @@ class OneBox:
 
     name = "p"
     vehicle_classes = None
+    refines_near = False  # no refiner: the loop passes no lines
 
     def predict(self, images: Sequence[np.ndarray]) -> list[sv.Detections]:
         return [person_at(30, 40) for _ in images]

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""What ``models[].refine.near`` costs in counting accuracy, and how many frames it spares
+the refiner.
+
+The daemon's refiner, with ``near`` set, re-draws only the boxes whose feet lie within
+``near`` of their own heights of a camera's line or zone edge, and runs only on frames that
+have one. This replays that on cached detections: the model's own boxes and the refiner's
+boxes of every frame are cached once; for each line alone and each ``near`` value the boxes
+near that line are refined (``edge.detect.refine.refine_some``, the daemon's own step), and
+the daemon's tracker and counter replay the frames. The random lines are drawn as
+``eval_counting.py --random-lines`` draws them: ``near`` is chosen on the even lines (the
+smallest value whose mean and 90th percentile there are no worse than refining every box)
+and reported on the odd ones and on the ``--line`` lines.
+
+Example:
+    python scripts/eval_refine_near.py --config config/demo.yaml --model person \\
+        --video ../shared/data/counting/pets09_s2l1/vtest.avi \\
+        --gt ../shared/data/counting/pets09_s2l1/gt.txt --line 384 0 384 576 \\
+        --random-lines 40 --seed 7 3 5 11 --near 0.5 1 1.5 2 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import counting_lab as lab
+import numpy as np
+import supervision as sv
+from eval_counting import build_settings
+
+from edge.analytics.groundtruth import load_mot, true_crossing_events
+from edge.config import ConfigError
+from edge.config.models import LineConfig, ModelConfig
+from edge.detect.refine import near_segments, refine_some
+
+_STATE: dict[str, Any] = {}
+"""What each worker replays: detections, settings, truth (filled before the pool forks)."""
+
+
+def compose(base: list[sv.Detections], refined: list[sv.Detections], line: lab.Line,
+            near: float | None, match_iou: float) -> tuple[list[sv.Detections], float]:
+    """Each frame's boxes with those near ``line`` refined (all with ``near`` None), and the
+    share of frames the refiner would have run on."""
+    segments = np.array([line], float)
+    out, ran = [], 0
+    for b, r in zip(base, refined, strict=True):
+        mask = near_segments(b, segments, near)
+        ran += bool(mask.any())
+        out.append(refine_some(b, r, mask, match_iou) if mask.any() else b)
+    return out, ran / max(len(base), 1)
+
+
+def _one(job: tuple[lab.Line, float | None]) -> tuple[lab.Line, float | None, float, float]:
+    line, near = job
+    s = _STATE
+    dets, share = compose(s["base"], s["refined"], line, near, s["match_iou"])
+    got = lab.replay(dets, [line], s["settings"], s["fps"], s["counter"], size=s["size"])
+    return line, near, lab.line_error(s["truth"][line], got.counted["line0"]), share
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Every line alone under every ``near`` value; the choice and its report."""
+    settings: Any = build_settings(args.config, args.video, [], Path(args.cache) / "x.db",
+                                   args.model)
+    model: ModelConfig = settings.models[0]
+    if model.refine is None:
+        raise ConfigError([f"{args.config}: models: {model.name} has no refine"])
+    cache = Path(args.cache)
+    run_as = ModelConfig(name=f"{model.name}.refine",
+                         **model.refine.model_dump(exclude={"match_iou", "near"}))
+    tracks = load_mot(args.gt)
+    width, height, fps, _n = lab.video_info(args.video)
+    draws = [lab.random_lines(tracks, args.random_lines, seed, width, height)
+             for seed in args.seed] if args.random_lines else []
+    groups = {"fixed": [tuple(ln) for ln in args.line or []],
+              "choosing": [ln for d in draws for ln in d[0::2]],
+              "reporting": [ln for d in draws for ln in d[1::2]]}
+    lines = [ln for g in groups.values() for ln in g]
+    defaults = LineConfig(id="x", start=(0, 0), end=(1, 1))
+    _STATE.update(
+        base=lab.cached_detections(settings, model.model_copy(update={"refine": None}),
+                                   args.video, cache),
+        refined=lab.cached_detections(settings, run_as, args.video, cache),
+        match_iou=model.refine.match_iou, settings=settings, fps=fps, size=(width, height),
+        counter={k: getattr(defaults, k) for k in lab.COUNTER_GRID},
+        truth={ln: true_crossing_events(tracks, tuple(map(float, ln))) for ln in lines})
+    values: list[float | None] = [None, *sorted(args.near)]
+    got: dict[tuple[lab.Line, float | None], tuple[float, float]] = {}
+    with get_context("fork").Pool(args.jobs) as pool:  # workers share _STATE
+        for line, near, err, share in pool.imap_unordered(
+                _one, [(ln, v) for v in values for ln in lines], chunksize=4):
+            got[(line, near)] = (err, share)
+    rows = []
+    for v in values:
+        row: dict[str, Any] = {"near": v}
+        for name, group in groups.items():
+            if group:
+                row[name] = {**lab.summary([got[(ln, v)][0] for ln in group]),
+                             "refined_frames": float(np.mean([got[(ln, v)][1]
+                                                              for ln in group]))}
+        row["fixed_lines"] = [{"line": list(ln), "error": round(got[(ln, v)][0], 4)}
+                              for ln in groups["fixed"]]
+        rows.append(row)
+    chosen = None
+    if groups["choosing"]:
+        every = rows[0]["choosing"]
+        fit = [r for r in rows[1:] if r["choosing"]["mean"] <= every["mean"] + 1e-9
+               and r["choosing"]["p90"] <= every["p90"] + 1e-9]
+        chosen = fit[0]["near"] if fit else None
+    return {"video": str(args.video), "seed": args.seed, "rows": rows, "chosen": chosen}
+
+
+def print_table(result: dict[str, Any]) -> None:
+    """The README's table in plain text."""
+    print("| near | lines | mean | 90th pct | worst | frames refined |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for r in result["rows"]:
+        near = "every box" if r["near"] is None else f"{r['near']:g}"
+        for name in ("choosing", "reporting", "fixed"):
+            if name in r:
+                s = r[name]
+                print(f"| {near} | {name} ({s['lines']}) | {s['mean']:.1%} | {s['p90']:.1%} "
+                      f"| {s['worst']:.1%} | {s['refined_frames']:.0%} |")
+    print(f"chosen on the choosing lines: near = {result['chosen']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--config", type=Path, required=True)
+    ap.add_argument("--video", type=Path, required=True)
+    ap.add_argument("--gt", type=Path, required=True)
+    ap.add_argument("--model", required=True, help="the model of the config with refine")
+    ap.add_argument("--line", type=int, nargs=4, action="append",
+                    metavar=("X1", "Y1", "X2", "Y2"))
+    ap.add_argument("--random-lines", type=int, default=0, metavar="N")
+    ap.add_argument("--seed", type=int, nargs="+", default=[1])
+    ap.add_argument("--near", type=float, nargs="+", default=[0.5, 1.0, 1.5, 2.0],
+                    help="values to try, in box heights (every box is always tried too)")
+    ap.add_argument("--jobs", type=int, default=2, help="replays run side by side")
+    ap.add_argument("--cache", default="var/cache", help="where detections are cached")
+    ap.add_argument("--json", action="store_true", help="only JSON on stdout")
+    args = ap.parse_args(argv)
+    if not args.line and not args.random_lines:
+        ap.error("give --line at least once, or --random-lines N")
+    if any(v <= 0 for v in args.near):
+        ap.error(f"--near values must be above 0, got {args.near}")
+    for p in (args.config, args.video, args.gt):
+        if not p.is_file():
+            print(f"eval_refine_near: file not found: {p}", file=sys.stderr)
+            return 2
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # "Loading ..." lines of ultralytics
+            import ultralytics  # noqa: F401
+
+            logging.getLogger("ultralytics").setLevel(logging.WARNING)
+            result = run(args)
+    except ConfigError as exc:
+        print("\n".join(exc.errors), file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        print_table(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
