@@ -49,6 +49,12 @@ eval: models media
 	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt \
 	  --line 384 0 384 576 --line 0 300 768 300 --line 0 400 768 400 \
 	  --random-lines 40 --seed 7 3 5 11 --choose --explain var/eval/counting
+	# the refiner only near lines (models[].refine.near): accuracy and frames refined per
+	# value, chosen on the same even lines, reported on the odd ones and the three above
+	$(BIN)/python scripts/eval_refine_near.py --config $(CONFIG) --model person \
+	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt \
+	  --line 384 0 384 576 --line 0 300 768 300 --line 0 400 768 400 \
+	  --random-lines 40 --seed 7 3 5 11 --near 0.5 1 1.5 2
 	# the person detector itself: recall and false boxes against the annotated boxes, by
 	# input size (every 5th frame)
 	$(BIN)/python scripts/eval_detector.py --config $(CONFIG) --model person \
