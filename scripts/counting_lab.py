@@ -9,10 +9,13 @@ are left out (the loop hands the same detections to the same step).
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import hashlib
 import logging
 import random
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +26,7 @@ import numpy as np
 import supervision as sv
 
 from edge.analytics.groundtruth import Track, TrueCrossing, true_crossing_events
+from edge.config import ConfigError
 from edge.config.models import CameraConfig, ModelConfig, Settings
 from edge.detect.detector import Detector
 from edge.pipeline.appearance import APPEARANCE, PART, describe
@@ -289,3 +293,41 @@ def choose(detections: list[sv.Detections], lines: Sequence[Line],
         if not changed:
             break
     return best_counter, {k: v for k, v in best_tracker.items() if base[k] != v}, trials
+
+
+def add_line_arguments(ap: argparse.ArgumentParser) -> None:
+    """The arguments every line evaluation takes: the config, the video and its ground
+    truth, fixed ``--line`` segments, random lines by seed, the detection cache, ``--json``."""
+    ap.add_argument("--config", type=Path, required=True)
+    ap.add_argument("--video", type=Path, required=True)
+    ap.add_argument("--gt", type=Path, required=True)
+    ap.add_argument("--line", type=int, nargs=4, action="append",
+                    metavar=("X1", "Y1", "X2", "Y2"))
+    ap.add_argument("--random-lines", type=int, default=0, metavar="N",
+                    help="N random segments crossed 8+ times (replayed on cached detections)")
+    ap.add_argument("--seed", type=int, nargs="+", default=[1], help="one draw of N lines "
+                    "per seed; the draws' even lines choose and their odd lines report")
+    ap.add_argument("--cache", default="var/cache", help="where detections are cached")
+    ap.add_argument("--json", action="store_true", help="only JSON on stdout")
+
+
+def run_quietly(prog: str, args: argparse.Namespace,
+                work: Callable[[argparse.Namespace], dict[str, Any]]
+                ) -> tuple[int, dict[str, Any] | None]:
+    """``work(args)`` with library chatter (ultralytics' "Loading ..." lines) sent to stderr,
+    so ``--json`` prints nothing but JSON; a missing file or a bad config is named on stderr
+    and gives exit status 2 and no result."""
+    for p in (args.config, args.video, args.gt):
+        if not p.is_file():
+            print(f"{prog}: file not found: {p}", file=sys.stderr)
+            return 2, None
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            import ultralytics  # noqa: F401  (sets its logger up; quiet it after)
+
+            logging.getLogger("ultralytics").setLevel(logging.WARNING)
+            return 0, work(args)
+    except ConfigError as exc:
+        print("\n".join(exc.errors), file=sys.stderr)
+        return 2, None

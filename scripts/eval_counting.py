@@ -17,9 +17,7 @@ Example:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import logging
 import sys
 import tempfile
 import time
@@ -262,42 +260,23 @@ def print_lab(result: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
+    import counting_lab as lab
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--config", type=Path, required=True)
-    ap.add_argument("--video", type=Path, required=True)
-    ap.add_argument("--gt", type=Path, required=True)
-    ap.add_argument("--line", type=int, nargs=4, action="append",
-                    metavar=("X1", "Y1", "X2", "Y2"))
+    lab.add_line_arguments(ap)
     ap.add_argument("--model", help="Use only this model of the config (default: all).")
     ap.add_argument("--format", help="Run the models as this format (e.g. onnx-int8).")
-    ap.add_argument("--random-lines", type=int, default=0, metavar="N",
-                    help="N random segments crossed 8+ times (replayed on cached detections)")
-    ap.add_argument("--seed", type=int, nargs="+", default=[1], help="one draw of N lines "
-                    "per seed; the draws' even lines choose and their odd lines report")
     ap.add_argument("--choose", action="store_true", help="with --random-lines: choose the "
                     "counter and tracker settings on half the lines, report on the rest")
     ap.add_argument("--explain", metavar="DIR", help="with --random-lines: list every false "
                     "and missed crossing with its cause, and write picture strips to DIR")
-    ap.add_argument("--cache", default="var/cache", help="where detections are cached")
-    ap.add_argument("--json", action="store_true", help="only JSON on stdout")
     args = ap.parse_args(argv)
     if not args.line and not args.random_lines:
         ap.error("give --line at least once, or --random-lines N")
-    for p in (args.config, args.video, args.gt):
-        if not p.is_file():
-            print(f"eval_counting: file not found: {p}", file=sys.stderr)
-            return 2
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    try:
-        # Libraries print progress ("Loading ...") on stdout; keep it for the result.
-        with contextlib.redirect_stdout(sys.stderr):
-            import ultralytics  # noqa: F401  (sets its logger up; quiet it after)
-
-            logging.getLogger("ultralytics").setLevel(logging.WARNING)
-            result = lab_run(args) if args.random_lines else evaluate(args)
-    except ConfigError as exc:
-        print("\n".join(exc.errors), file=sys.stderr)
-        return 2
+    rc, result = lab.run_quietly("eval_counting", args,
+                                 lambda a: lab_run(a) if a.random_lines else evaluate(a))
+    if result is None:
+        return rc
     if args.json:
         print(json.dumps(result, default=float))  # numpy scalars in explanations
         return 0

@@ -22,9 +22,7 @@ Example:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import logging
 import sys
 from multiprocessing import get_context
 from pathlib import Path
@@ -134,38 +132,19 @@ def print_table(result: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--config", type=Path, required=True)
-    ap.add_argument("--video", type=Path, required=True)
-    ap.add_argument("--gt", type=Path, required=True)
+    lab.add_line_arguments(ap)
     ap.add_argument("--model", required=True, help="the model of the config with refine")
-    ap.add_argument("--line", type=int, nargs=4, action="append",
-                    metavar=("X1", "Y1", "X2", "Y2"))
-    ap.add_argument("--random-lines", type=int, default=0, metavar="N")
-    ap.add_argument("--seed", type=int, nargs="+", default=[1])
     ap.add_argument("--near", type=float, nargs="+", default=[0.5, 1.0, 1.5, 2.0],
                     help="values to try, in box heights (every box is always tried too)")
     ap.add_argument("--jobs", type=int, default=2, help="replays run side by side")
-    ap.add_argument("--cache", default="var/cache", help="where detections are cached")
-    ap.add_argument("--json", action="store_true", help="only JSON on stdout")
     args = ap.parse_args(argv)
     if not args.line and not args.random_lines:
         ap.error("give --line at least once, or --random-lines N")
     if any(v <= 0 for v in args.near):
         ap.error(f"--near values must be above 0, got {args.near}")
-    for p in (args.config, args.video, args.gt):
-        if not p.is_file():
-            print(f"eval_refine_near: file not found: {p}", file=sys.stderr)
-            return 2
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    try:
-        with contextlib.redirect_stdout(sys.stderr):  # "Loading ..." lines of ultralytics
-            import ultralytics  # noqa: F401
-
-            logging.getLogger("ultralytics").setLevel(logging.WARNING)
-            result = run(args)
-    except ConfigError as exc:
-        print("\n".join(exc.errors), file=sys.stderr)
-        return 2
+    rc, result = lab.run_quietly("eval_refine_near", args, run)
+    if result is None:
+        return rc
     if args.json:
         print(json.dumps(result, indent=1))
     else:
