@@ -59,6 +59,9 @@ def video_info(video: Path) -> tuple[int, int, float, int]:
 
 
 def _cache_key(model: ModelConfig, models_dir: Path, video: Path) -> str:
+    if model.refine is not None:  # a cache refines every box: ``near`` changes nothing
+        model = model.model_copy(update={"refine": model.refine.model_copy(
+            update={"near": None})})
     parts = [model.model_dump_json(), str(video.stat().st_size)]
     for name in [model.source, *([model.refine.source] if model.refine else [])]:
         source = Path(name) if Path(name).is_file() else models_dir / name

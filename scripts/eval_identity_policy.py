@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import pickle
 import random
 import sys
 from collections import Counter, defaultdict
@@ -51,7 +50,6 @@ from edge.capture.slot import Frame
 from edge.config import load_settings
 from edge.config.identity import AttendanceConfig, BudgetConfig, IdentityConfig
 from edge.config.models import CameraConfig
-from edge.detect.detector import Detector
 from edge.events import AttendanceCorrected, Event, IdentityResolved
 from edge.identity.answer import Identification
 from edge.identity.faces import FaceBox, GateResult
@@ -75,29 +73,14 @@ POLICIES: dict[str, dict[str, object]] = {
 
 
 def detections(config: Path, model: str, video: Path, cache: Path) -> list[sv.Detections]:
-    """Per-frame canonical detections of ``video`` (computed once, then read from ``cache``
-    while the model's settings, refiner included, and the video are unchanged)."""
+    """Per-frame canonical detections of ``video`` by ``model`` of ``config``, from
+    ``counting_lab``'s cache in the folder ``cache`` (the same boxes the counting
+    evaluation replays; detected and cached on first use)."""
+    import counting_lab as lab
+
     settings = load_settings(config)
     (model_cfg,) = [m for m in settings.models if m.name == model]
-    key = f"{model_cfg.model_dump_json()}:{video.resolve()}:{video.stat().st_size}"
-    if cache.exists():
-        stored = pickle.loads(cache.read_bytes())
-        if stored.get("key") == key:
-            return stored["dets"]
-    detector = Detector(model_cfg, Path(settings.models_dir), settings.inference.device,
-                        settings.inference.threads)
-    cap = cv2.VideoCapture(str(video))
-    dets: list[sv.Detections] = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        dets.extend(detector.predict([frame]))
-        if len(dets) % 100 == 0:
-            print(f"  detected {len(dets)} frames", file=sys.stderr)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_bytes(pickle.dumps({"key": key, "dets": dets}))
-    return dets
+    return lab.cached_detections(settings, model_cfg, video, cache)
 
 
 def load_gt(path: Path) -> dict[int, list[tuple[int, np.ndarray]]]:
@@ -245,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--policies", nargs="*", type=int, default=None,
                     help="row numbers of POLICIES to run (0-based; default all)")
-    ap.add_argument("--cache", type=Path, default=Path("var/cache/pets_person_dets.pkl"))
+    ap.add_argument("--cache", type=Path, default=Path("var/cache"),
+                    help="where detections are cached (shared with eval_counting.py)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     for p in (args.video, args.gt, args.config):

@@ -107,3 +107,6 @@ def test_cached_detections_are_keyed_by_the_refiner_too(tmp_path: Any) -> None:
     assert lab._cache_key(refined, tmp_path, video) != key
     assert lab._cache_key(refined.model_copy(update={"refine": refined.refine.model_copy(  # type: ignore[union-attr]
         update={"imgsz": 640})}), tmp_path, video) != lab._cache_key(refined, tmp_path, video)
+    # The cache refines every box (no camera, no lines): `near` leaves it as it is.
+    assert lab._cache_key(refined.model_copy(update={"refine": refined.refine.model_copy(  # type: ignore[union-attr]
+        update={"near": 1.5})}), tmp_path, video) == lab._cache_key(refined, tmp_path, video)
