@@ -42,13 +42,13 @@ _STATE: dict[str, Any] = {}
 """What each worker replays: detections, settings, truth (filled before the pool forks)."""
 
 
-def compose(base: list[sv.Detections], refined: list[sv.Detections], line: lab.Line,
+def compose(base: list[sv.Detections], refiner: list[sv.Detections], line: lab.Line,
             near: float | None, match_iou: float) -> tuple[list[sv.Detections], float]:
-    """Each frame's boxes with those near ``line`` refined (all with ``near`` None), and the
-    share of frames the refiner would have run on."""
+    """Each frame's boxes with those near ``line`` re-drawn by ``refiner``'s boxes of the same
+    frame (all with ``near`` None), and the share of frames the refiner would have run on."""
     segments = np.array([line], float)
     out, ran = [], 0
-    for b, r in zip(base, refined, strict=True):
+    for b, r in zip(base, refiner, strict=True):
         mask = near_segments(b, segments, near)
         ran += bool(mask.any())
         out.append(refine_some(b, r, mask, match_iou) if mask.any() else b)
@@ -58,7 +58,7 @@ def compose(base: list[sv.Detections], refined: list[sv.Detections], line: lab.L
 def _one(job: tuple[lab.Line, float | None]) -> tuple[lab.Line, float | None, float, float]:
     line, near = job
     s = _STATE
-    dets, share = compose(s["base"], s["refined"], line, near, s["match_iou"])
+    dets, share = compose(s["base"], s["refiner"], line, near, s["match_iou"])
     got = lab.replay(dets, [line], s["settings"], s["fps"], s["counter"], size=s["size"])
     return line, near, lab.line_error(s["truth"][line], got.counted["line0"]), share
 
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     _STATE.update(
         base=lab.cached_detections(settings, model.model_copy(update={"refine": None}),
                                    args.video, cache),
-        refined=lab.cached_detections(settings, run_as, args.video, cache),
+        refiner=lab.cached_detections(settings, run_as, args.video, cache),
         match_iou=model.refine.match_iou, settings=settings, fps=fps, size=(width, height),
         counter={k: getattr(defaults, k) for k in lab.COUNTER_GRID},
         truth={ln: true_crossing_events(tracks, tuple(map(float, ln))) for ln in lines})
