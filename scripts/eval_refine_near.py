@@ -50,7 +50,7 @@ def compose(base: list[sv.Detections], refiner: list[sv.Detections], line: lab.L
     out, ran = [], 0
     for b, r in zip(base, refiner, strict=True):
         mask = near_segments(b, segments, near)
-        ran += bool(mask.any())
+        ran += near is None or bool(mask.any())  # without near: every frame
         out.append(refine_some(b, r, mask, match_iou) if mask.any() else b)
     return out, ran / max(len(base), 1)
 
