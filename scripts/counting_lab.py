@@ -197,12 +197,16 @@ def random_lines(tracks: dict[int, Track], n: int, seed: int, width: int, height
     return out
 
 
-def line_error(truth: list[TrueCrossing], counted: list[Counted]) -> float:
+def count_error(true_in: int, true_out: int, got_in: int, got_out: int) -> float:
     """The README's error: |in - true in| + |out - true out| over true crossings."""
+    return (abs(got_in - true_in) + abs(got_out - true_out)) / max(true_in + true_out, 1)
+
+
+def line_error(truth: list[TrueCrossing], counted: list[Counted]) -> float:
+    """:func:`count_error` of crossing lists (``direction`` ``in`` or ``out``)."""
     t_in = sum(c.direction == "in" for c in truth)
     c_in = sum(c.direction == "in" for c in counted)
-    return (abs(c_in - t_in) + abs((len(counted) - c_in) - (len(truth) - t_in))) / max(
-        len(truth), 1)
+    return count_error(t_in, len(truth) - t_in, c_in, len(counted) - c_in)
 
 
 def summary(errors: Sequence[float]) -> dict[str, float]:

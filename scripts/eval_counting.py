@@ -25,6 +25,7 @@ from pathlib import Path
 
 from benchconfig import counting_only
 from counting_floor import floor, foot_noise
+from counting_lab import count_error
 
 from edge.analytics.groundtruth import (
     count_true_crossings,
@@ -81,8 +82,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
     for i, ln in enumerate(args.line):
         truth = count_true_crossings(tracks, tuple(float(v) for v in ln))  # type: ignore[arg-type]
         got_in, got_out = counts[f"line{i}"]
-        err = (abs(got_in - truth.left_to_right) + abs(got_out - truth.right_to_left)) / max(
-            truth.total, 1)
+        err = count_error(truth.left_to_right, truth.right_to_left, got_in, got_out)
         rows.append({"line": ln, "true_in": truth.left_to_right, "true_out": truth.right_to_left,
                      "in": got_in, "out": got_out, "error": round(err, 4)})
     return {
@@ -198,8 +198,7 @@ def within_annotation(row: dict) -> float:
     gap = [e for e in row["errors"] if e["kind"] == "false" and e["cause"] == OUTSIDE_ANNOTATION]
     c_in = row["in"] - sum(e["direction"] == "in" for e in gap)
     c_out = row["out"] - sum(e["direction"] == "out" for e in gap)
-    true = row["true_in"] + row["true_out"]
-    return round((abs(c_in - row["true_in"]) + abs(c_out - row["true_out"])) / max(true, 1), 4)
+    return round(count_error(row["true_in"], row["true_out"], c_in, c_out), 4)
 
 
 def causes(rows: list[dict]) -> dict[str, int]:
