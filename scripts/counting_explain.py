@@ -10,9 +10,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from counting_lab import Counted, Line
+from counting_lab import Bounds, Counted, Line, count_error, line_error, replay
 
 from edge.analytics.groundtruth import Track, TrueCrossing, match_crossings
+from edge.config.models import Settings
 
 
 @dataclass
@@ -65,13 +66,15 @@ GAP_PX = 60.0
 
 
 def annotation_gap(c: Counted, line: Line, tracks: dict[int, Track],
-                   path: dict[int, tuple[float, float]]) -> int | None:
+                   path: dict[int, tuple[float, float]], came_in: bool = False) -> int | None:
     """The annotated person whose crossing the ground truth cannot see because their
     annotation starts after it or ends before it, or None.
 
     Starts after: the person's first annotated foot is already on the counted crossing's far
     side, where the track's feet were at that frame, and the track had been seen on the near
-    side before it (a person walking into the picture, annotated only once fully inside).
+    side before it, or ``came_in``: its first box was cut by the picture's border, which the
+    counter's ``border_crossing`` takes as the near side (a person walking into the
+    picture, annotated only once fully inside).
     Ends before: the person's last annotated foot is still on the near side, the annotation
     ends at most ``GAP_FRAMES`` before the count, and the track's feet are seen on the far
     side after it. Either way the truth has no step over the line to count.
@@ -87,7 +90,7 @@ def annotation_gap(c: Counted, line: Line, tracks: dict[int, Track],
         if (c.frame - GAP_FRAMES <= f0 <= c.frame and f0 in path
                 and np.hypot(path[f0][0] - x0, path[f0][1] - y0) <= GAP_PX
                 and side((x0, y0)) == -near
-                and any(f < f0 and side(p) == near for f, p in path.items())):
+                and (came_in or any(f < f0 and side(p) == near for f, p in path.items()))):
             return ident
         if (c.frame - GAP_FRAMES <= fl < c.frame and fl in path
                 and np.hypot(path[fl][0] - xl, path[fl][1] - yl) <= GAP_PX
@@ -100,15 +103,17 @@ def annotation_gap(c: Counted, line: Line, tracks: dict[int, Track],
 def classify_false(c: Counted, line: Line, counted: list[Counted],
                    matched_persons: dict[int, list[int]], person: int | None,
                    paths: dict[int, dict[int, tuple[float, float]]],
-                   boxes_overlap: bool, tracks: dict[int, Track] | None = None) -> str:
-    """Why a counted crossing has no true one (first rule that fits)."""
+                   boxes_overlap: bool, tracks: dict[int, Track] | None = None,
+                   came_in: bool = False) -> str:
+    """Why a counted crossing has no true one (first rule that fits; ``came_in``: the
+    track's first box was cut by the picture's border)."""
     if boxes_overlap:
         return "duplicate box (two tracks on one person)"
     back = [o for o in counted if o.track == c.track and o is not c and o.direction != c.direction
             and abs(o.frame - c.frame) <= 60]
     if back:
         return "wobble (same track back over the line)"
-    if tracks and annotation_gap(c, line, tracks, paths.get(c.track, {})) is not None:
+    if tracks and annotation_gap(c, line, tracks, paths.get(c.track, {}), came_in) is not None:
         return OUTSIDE_ANNOTATION
     if person is not None and any(abs(f - c.frame) <= 80 for f in matched_persons.get(person, [])):
         return "id switch (person already counted by another track)"
@@ -163,8 +168,10 @@ def classify_missed(t: TrueCrossing, line: Line,
 
 def explain_line(i: int, line: Line, truth: list[TrueCrossing], counted: list[Counted],
                  tracks: dict[int, Track], paths: dict[int, dict[int, tuple[float, float]]],
-                 boxes: dict[int, dict[int, np.ndarray]], after: int = 20) -> list[Explained]:
-    """Every false and missed crossing of one line, each with its likely cause."""
+                 boxes: dict[int, dict[int, np.ndarray]], after: int = 20,
+                 bounds: Bounds | None = None) -> list[Explained]:
+    """Every false and missed crossing of one line, each with its likely cause (``bounds``:
+    the analysed picture, to tell tracks that came in through its border)."""
     m = match_crossings(truth, counted, before=8, after=after)
     matched_persons: dict[int, list[int]] = {}
     for t, _c in m.pairs:
@@ -186,12 +193,26 @@ def explain_line(i: int, line: Line, truth: list[TrueCrossing], counted: list[Co
             if tid != c.track)
         out.append(Explained(i, "false", c.frame, c.direction, c.track, person, px,
                              classify_false(c, line, counted, matched_persons, person, paths,
-                                            overlap, tracks), c.x, c.y))
+                                            overlap, tracks, _came_in(c.track, boxes, bounds)),
+                             c.x, c.y))
     for t in loose.missed:
         tid, cause = classify_missed(t, line, paths, truth)
         out.append(Explained(i, "missed", t.frame, t.direction, tid, t.ident, 0.0, cause,
                              t.x, t.y))
     return out
+
+
+def _came_in(track: int, boxes: dict[int, dict[int, np.ndarray]], bounds: Bounds | None,
+             border_px: float = 2.0) -> bool:
+    """Whether the track's first box touches the left, right or bottom border of
+    ``bounds`` (as ``edge.analytics.anchors.border_points`` reads a cut box)."""
+    if bounds is None:
+        return False
+    first = next((b[track] for _f, b in sorted(boxes.items()) if track in b), None)
+    if first is None:
+        return False
+    return bool(first[0] <= bounds[0] + border_px or first[2] >= bounds[2] - border_px
+                or first[3] >= bounds[3] - border_px)
 
 
 def _ioa(a: np.ndarray, b: np.ndarray) -> float:
@@ -257,3 +278,52 @@ def write_strips(video: Path, errors: Sequence[Explained], lines: Sequence[Line]
         name = f"line{e.line}_{e.kind}_f{e.frame}_t{e.track}_p{e.person}.jpg"
         cv2.imwrite(str(out_dir / name), np.hstack(tiles))
     return len(chosen)
+
+
+def score_lines(detections: list, group: Sequence[Line], truth: dict, settings: Settings,
+                fps: float, counter: dict, bounds: Bounds | None, tracks: dict[int, Track],
+                video: Path, explain: Path | None = None) -> list[dict]:
+    """Replay ``group`` on ``detections`` and score each line against ``truth`` (line ->
+    true crossings): true and counted entries and exits and the error; with ``explain``,
+    every error with its cause (picture strips written there) and the line's error with
+    the crossings made outside the annotation left out."""
+    got = replay(detections, group, settings, fps, counter, keep_tracks=explain is not None,
+                 bounds=bounds)
+    rows = []
+    for i, ln in enumerate(group):
+        t, c = truth[ln], got.counted[f"line{i}"]
+        row: dict = {"line": list(ln), "true_in": sum(x.direction == "in" for x in t),
+                     "true_out": sum(x.direction == "out" for x in t),
+                     "in": sum(x.direction == "in" for x in c),
+                     "out": sum(x.direction == "out" for x in c),
+                     "error": round(line_error(t, c), 4)}
+        if explain is not None:
+            errs = explain_line(i, ln, t, c, tracks, got.paths, got.boxes, after=int(2 * fps),
+                                bounds=bounds)
+            row["errors"] = [e.__dict__ for e in errs]
+            row["error_within_annotation"] = within_annotation(row)
+            write_strips(video, errs, group, got.paths, tracks, explain)
+        rows.append(row)
+    return rows
+
+
+def within_annotation(row: dict) -> float:
+    """A line's error once the false crossings made outside the annotation are left out:
+    crossings of people walking into or out of the picture, counted from their detected
+    feet before the ground truth starts annotating them (or after it stops), which the
+    truth cannot contain (:func:`annotation_gap`). A second reading beside the strict one,
+    never instead of it."""
+    gap = [e for e in row["errors"] if e["kind"] == "false" and e["cause"] == OUTSIDE_ANNOTATION]
+    c_in = row["in"] - sum(e["direction"] == "in" for e in gap)
+    c_out = row["out"] - sum(e["direction"] == "out" for e in gap)
+    return round(count_error(row["true_in"], row["true_out"], c_in, c_out), 4)
+
+
+def causes(rows: list[dict]) -> dict[str, int]:
+    """How many errors each cause explains, over ``rows`` with explanations."""
+    out: dict[str, int] = {}
+    for r in rows:
+        for e in r.get("errors", []):
+            key = f"{e['kind']}: {e['cause']}"
+            out[key] = out.get(key, 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))

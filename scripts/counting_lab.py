@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 import supervision as sv
 
+from edge.analytics.anchors import FEET
 from edge.analytics.groundtruth import Track, TrueCrossing, true_crossing_events
 from edge.config import ConfigError
 from edge.config.models import CameraConfig, ModelConfig, Settings
@@ -35,6 +36,10 @@ from edge.pipeline.step import CameraPipeline, SiteOccupancy
 log = logging.getLogger("counting_lab")
 
 Line = tuple[int, int, int, int]
+Roi = tuple[int, int, int, int]
+"""A camera's region of interest, x1 y1 x2 y2 in the picture's pixels."""
+Bounds = tuple[float, float, float, float]
+"""The analysed picture, x1 y1 x2 y2, in the boxes' coordinates (the ROI, or the frame)."""
 
 
 @dataclass(frozen=True)
@@ -58,11 +63,16 @@ def video_info(video: Path) -> tuple[int, int, float, int]:
     return info
 
 
-def _cache_key(model: ModelConfig, models_dir: Path, video: Path) -> str:
+def _cache_key(model: ModelConfig, models_dir: Path, video: Path,
+               roi: Roi | None = None, frames: int | None = None) -> str:
     if model.refine is not None:  # a cache refines every box: ``near`` changes nothing
         model = model.model_copy(update={"refine": model.refine.model_copy(
             update={"near": None})})
     parts = [model.model_dump_json(), str(video.stat().st_size)]
+    if roi is not None:  # (an older cache of the whole video and picture keeps its key)
+        parts.append(f"roi={list(roi)}")
+    if frames is not None:
+        parts.append(f"frames={frames}")
     for name in [model.source, *([model.refine.source] if model.refine else [])]:
         source = Path(name) if Path(name).is_file() else models_dir / name
         for p in sorted(source.parent.glob(source.stem + "*")):
@@ -84,18 +94,24 @@ def with_signatures(detections: list[sv.Detections], video: Path) -> list[sv.Det
 
 
 def cached_detections(settings: Settings, model: ModelConfig, video: Path,
-                      cache_dir: Path, signatures: bool = False) -> list[sv.Detections]:
+                      cache_dir: Path, signatures: bool = False,
+                      roi: Roi | None = None, frames: int | None = None
+                      ) -> list[sv.Detections]:
     """Canonical detections of every frame of ``video`` by ``model``; read from the cache
     when the model, its files and the video are unchanged, else detected and cached. With
     ``signatures`` each box carries its colour signature, so that a
-    ``tracking.appearance_weight`` above 0 can be replayed (the video is read once more)."""
-    out = _cached_detections(settings, model, video, cache_dir)
+    ``tracking.appearance_weight`` above 0 can be replayed (the video is read once more).
+    With ``roi`` the detector sees only that region of each frame, as the daemon's capture
+    thread crops a camera's ``roi``, and the boxes come back in the frame's coordinates.
+    With ``frames``, only the video's first so many frames."""
+    out = _cached_detections(settings, model, video, cache_dir, roi, frames)
     return with_signatures(out, video) if signatures else out
 
 
 def _cached_detections(settings: Settings, model: ModelConfig, video: Path,
-                       cache_dir: Path) -> list[sv.Detections]:
-    key = _cache_key(model, Path(settings.models_dir), video)
+                       cache_dir: Path, roi: Roi | None, frames: int | None
+                       ) -> list[sv.Detections]:
+    key = _cache_key(model, Path(settings.models_dir), video, roi, frames)
     path = cache_dir / f"detections-{video.stem}-{key}.npz"
     if path.exists():
         data = np.load(path)
@@ -108,12 +124,17 @@ def _cached_detections(settings: Settings, model: ModelConfig, video: Path,
     cap = cv2.VideoCapture(str(video))
     out: list[sv.Detections] = []
     batch: list[np.ndarray] = []
+    read = 0
     while True:
-        ok, img = cap.read()
+        ok, img = cap.read() if frames is None or read < frames else (False, None)
+        read += 1
         if ok:
-            batch.append(img)
+            batch.append(img if roi is None else img[roi[1]:roi[3], roi[0]:roi[2]])
         if batch and (not ok or len(batch) == settings.inference.batch_size):
-            out.extend(detector.predict(batch))
+            for det in detector.predict(batch):
+                if roi is not None and len(det):  # to the frame, as the loop shifts them
+                    det.xyxy += np.array([roi[0], roi[1], roi[0], roi[1]], det.xyxy.dtype)
+                out.append(det)
             batch = []
         if not ok:
             break
@@ -148,29 +169,36 @@ class Replay:
 def replay(detections: list[sv.Detections], lines: Sequence[Line], settings: Settings,
            fps: float, counter: dict[str, Any] | None = None,
            keep_tracks: bool = False,
-           size: tuple[int, int] | None = None) -> Replay:
+           bounds: Bounds | None = None) -> Replay:
     """Run the daemon's per-camera step over cached detections, with ``counter`` settings
-    (``LineConfig`` fields) on every line."""
+    (``LineConfig`` fields) on every line; ``bounds`` is the analysed picture (the frame,
+    or the camera's ROI), against which the step completes feet cut by its border."""
     cam = CameraConfig(id="eval", url="eval", lines=[
         line_config(i, ln, **(counter or {})) for i, ln in enumerate(lines)])
     pipeline = CameraPipeline(cam, settings.tracking, SiteOccupancy(), fps=fps,
                               heartbeat_s=1e9)
     out = Replay({f"line{i}": [] for i in range(len(lines))}, {}, {})
     ts = datetime.now(timezone.utc)
-    bounds = (0.0, 0.0, float(size[0]), float(size[1])) if size else None
+    last_feet: dict[int, tuple[float, float]] = {}
     for n, det in enumerate(detections, start=1):
         result = pipeline.process(n, ts, det, bounds)
         tracked = result.detections
         feet = {}
         if tracked.tracker_id is not None:
+            # The feet the lines saw: completed where the picture's border cuts the box.
+            points = tracked.data.get(FEET)
             for k, tid in enumerate(tracked.tracker_id):
                 x1, _y1, x2, y2 = tracked.xyxy[k]
-                feet[int(tid)] = ((x1 + x2) / 2.0, float(y2))
+                feet[int(tid)] = ((x1 + x2) / 2.0, float(y2)) if points is None else (
+                    float(points[k, 0]), float(points[k, 1]))
                 if keep_tracks:
                     out.paths.setdefault(int(tid), {})[n] = feet[int(tid)]
                     out.boxes.setdefault(n, {})[int(tid)] = tracked.xyxy[k].copy()
+        last_feet.update(feet)
         for c in result.crossings:
-            x, y = feet.get(c.tracker_id, (float("nan"), float("nan")))
+            # A track counted after it vanished (gone out through the border, or lost):
+            # where it was last seen.
+            x, y = last_feet.get(c.tracker_id, (float("nan"), float("nan")))
             out.counted[c.line_id].append(
                 Counted(n, c.tracker_id, "in" if c.direction == "entry" else "out", x, y))
     return out
@@ -194,6 +222,47 @@ def random_lines(tracks: dict[int, Track], n: int, seed: int, width: int, height
         line = (x1, y1, x2, y2)
         if len(true_crossing_events(tracks, tuple(map(float, line)))) >= min_true:  # type: ignore[arg-type]
             out.append(line)
+    return out
+
+
+EDGES = ("left", "right", "top", "bottom")
+
+
+def edge_lines(tracks: dict[int, Track], n: int, seed: int, roi: Bounds,
+               min_true: int = 8, reach: tuple[float, float] = (4.0, 60.0),
+               min_length: float = 80.0) -> list[Line]:
+    """``n`` random segments along the borders of the picture ``roi`` (x1 y1 x2 y2), each end
+    within ``reach`` pixels of the same border, so a line runs near the edge at a slant of a
+    few degrees, and each crossed at least ``min_true`` times by the ground truth: the door
+    lines a plant draws where people walk into the picture. The same seed gives the same
+    lines."""
+    rng = random.Random(seed)
+    x1, y1, x2, y2 = roi
+    out: list[Line] = []
+    tries = 0
+    while len(out) < n:
+        tries += 1
+        if tries > 200_000:
+            raise RuntimeError(f"found only {len(out)} edge lines with {min_true}+ crossings")
+        edge = rng.choice(EDGES)
+        lo, hi = (y1, y2) if edge in ("left", "right") else (x1, x2)
+        a, b = sorted((rng.uniform(lo, hi), rng.uniform(lo, hi)))
+        if b - a < min_length:
+            continue
+        d1, d2 = rng.uniform(*reach), rng.uniform(*reach)
+        if edge == "left":
+            line = (x1 + d1, a, x1 + d2, b)
+        elif edge == "right":
+            line = (x2 - d1, a, x2 - d2, b)
+        elif edge == "top":
+            line = (a, y1 + d1, b, y1 + d2)
+        else:
+            line = (a, y2 - d1, b, y2 - d2)
+        seg = tuple(round(v) for v in line)
+        if rng.random() < 0.5:  # either direction
+            seg = (seg[2], seg[3], seg[0], seg[1])
+        if len(true_crossing_events(tracks, tuple(map(float, seg)))) >= min_true:  # type: ignore[arg-type]
+            out.append(seg)  # type: ignore[arg-type]
     return out
 
 
@@ -226,6 +295,7 @@ COUNTER_GRID: dict[str, list[Any]] = {
     "count_on_loss": [False, True],
     "handover": [False, True],
     "edge_feet": [False, True],
+    "border_crossing": [False, True],
 }
 """Every counter setting searched on the choosing half (``LineConfig`` fields)."""
 TRACKER_GRID: dict[str, list[Any]] = {
@@ -240,9 +310,9 @@ TRACKER_GRID: dict[str, list[Any]] = {
 
 def errors_on(detections: list[sv.Detections], lines: Sequence[Line],
               truth: Sequence[list[TrueCrossing]], settings: Settings, fps: float,
-              counter: dict[str, Any], size: tuple[int, int] | None = None) -> list[float]:
-    """Per-line errors of one replay (``size``: the picture's width and height)."""
-    got = replay(detections, lines, settings, fps, counter, size=size)
+              counter: dict[str, Any], bounds: Bounds | None = None) -> list[float]:
+    """Per-line errors of one replay (``bounds``: the analysed picture)."""
+    got = replay(detections, lines, settings, fps, counter, bounds=bounds)
     return [line_error(t, got.counted[f"line{i}"]) for i, t in enumerate(truth)]
 
 
@@ -259,7 +329,7 @@ twenty crossings (one on twenty). Smaller gains are noise, and would be fitted t
 
 def choose(detections: list[sv.Detections], lines: Sequence[Line],
            truth: Sequence[list[TrueCrossing]], settings: Settings, fps: float,
-           counter: dict[str, Any], size: tuple[int, int] | None = None,
+           counter: dict[str, Any], bounds: Bounds | None = None,
            max_passes: int = 3) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     """The counter and tracker settings with the lowest mean error on ``lines``, by
     coordinate descent from the configured ones (``counter``, ``settings.tracking``).
@@ -277,7 +347,7 @@ def choose(detections: list[sv.Detections], lines: Sequence[Line],
         if key not in scores:
             run = settings.model_copy(update={"tracking": settings.tracking.model_copy(
                 update=t)})
-            scores[key] = _score(errors_on(detections, lines, truth, run, fps, c, size))
+            scores[key] = _score(errors_on(detections, lines, truth, run, fps, c, bounds))
             trials.append({"counter": c, "tracking": t, "mean": scores[key][0],
                            "p90": scores[key][1]})
         return scores[key]

@@ -96,6 +96,7 @@ def lab_run(args: argparse.Namespace) -> dict[str, object]:
     """Random lines: choose settings on one half, report on the other (and on ``--line``);
     explain every error of the reported lines when asked."""
     import counting_lab as lab
+    from counting_explain import causes, score_lines
 
     settings = build_settings(args.config, args.video, [], Path(args.cache) / "unused.db",
                               args.model)
@@ -123,31 +124,13 @@ def lab_run(args: argparse.Namespace) -> dict[str, object]:
     if args.choose:
         counter, tracking, trials = lab.choose(
             detections, choosing, [truth[ln] for ln in choosing], settings, fps,  # type: ignore[arg-type]
-            counter, (width, height))
+            counter, (0, 0, width, height))
     run_settings = settings.model_copy(update={"tracking": settings.tracking.model_copy(  # type: ignore[attr-defined]
         update=tracking)})
 
     def score(group: list[tuple[int, ...]], explain: Path | None = None) -> list[dict]:
-        got = lab.replay(detections, group, run_settings, fps, counter,  # type: ignore[arg-type]
-                         keep_tracks=explain is not None, size=(width, height))
-        rows = []
-        for i, ln in enumerate(group):
-            t, c = truth[ln], got.counted[f"line{i}"]
-            row = {"line": list(ln), "true_in": sum(x.direction == "in" for x in t),
-                   "true_out": sum(x.direction == "out" for x in t),
-                   "in": sum(x.direction == "in" for x in c),
-                   "out": sum(x.direction == "out" for x in c),
-                   "error": round(lab.line_error(t, c), 4)}
-            if explain is not None:
-                from counting_explain import explain_line, write_strips
-
-                errs = explain_line(i, ln, t, c, tracks, got.paths, got.boxes,  # type: ignore[arg-type]
-                                    after=int(2 * fps))
-                row["errors"] = [e.__dict__ for e in errs]
-                row["error_within_annotation"] = within_annotation(row)
-                write_strips(args.video, errs, group, got.paths, tracks, explain)  # type: ignore[arg-type]
-            rows.append(row)
-        return rows
+        return score_lines(detections, group, truth, run_settings, fps, counter,  # type: ignore[arg-type]
+                           (0, 0, width, height), tracks, args.video, explain)
 
     explain_dir = Path(args.explain) if args.explain else None
     report = score(reporting, explain_dir / "reported" if explain_dir else None)
@@ -185,30 +168,6 @@ def measurement_floor(gt: Path, tracks: dict, detections: list, choosing: list,
     return {"foot_noise": noise, "bands": floor(
         tracks, load_mot_heights(gt), {"chosen on": choosing, "reported on": reporting},
         bands)}
-
-
-def within_annotation(row: dict) -> float:
-    """A line's error once the false crossings made outside the annotation are left out:
-    crossings of people walking into or out of the picture, counted from their detected
-    feet before the ground truth starts annotating them (or after it stops), which the
-    truth cannot contain (``counting_explain.annotation_gap``). A second reading beside
-    the strict one, never instead of it."""
-    from counting_explain import OUTSIDE_ANNOTATION
-
-    gap = [e for e in row["errors"] if e["kind"] == "false" and e["cause"] == OUTSIDE_ANNOTATION]
-    c_in = row["in"] - sum(e["direction"] == "in" for e in gap)
-    c_out = row["out"] - sum(e["direction"] == "out" for e in gap)
-    return round(count_error(row["true_in"], row["true_out"], c_in, c_out), 4)
-
-
-def causes(rows: list[dict]) -> dict[str, int]:
-    """How many errors each cause explains, over ``rows`` with explanations."""
-    out: dict[str, int] = {}
-    for r in rows:
-        for e in r.get("errors", []):
-            key = f"{e['kind']}: {e['cause']}"
-            out[key] = out.get(key, 0) + 1
-    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
 def print_lab(result: dict) -> None:

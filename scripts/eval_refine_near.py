@@ -59,7 +59,7 @@ def _one(job: tuple[lab.Line, float | None]) -> tuple[lab.Line, float | None, fl
     line, near = job
     s = _STATE
     dets, share = compose(s["base"], s["refiner"], line, near, s["match_iou"])
-    got = lab.replay(dets, [line], s["settings"], s["fps"], s["counter"], size=s["size"])
+    got = lab.replay(dets, [line], s["settings"], s["fps"], s["counter"], bounds=s["bounds"])
     return line, near, lab.line_error(s["truth"][line], got.counted["line0"]), share
 
 
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         base=lab.cached_detections(settings, model.model_copy(update={"refine": None}),
                                    args.video, cache),
         refiner=lab.cached_detections(settings, run_as, args.video, cache),
-        match_iou=model.refine.match_iou, settings=settings, fps=fps, size=(width, height),
+        match_iou=model.refine.match_iou, settings=settings, fps=fps, bounds=(0, 0, width, height),
         counter={k: getattr(defaults, k) for k in lab.COUNTER_GRID},
         truth={ln: true_crossing_events(tracks, tuple(map(float, ln))) for ln in lines})
     values: list[float | None] = [None, *sorted(args.near)]

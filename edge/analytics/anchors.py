@@ -32,6 +32,40 @@ import numpy as np
 FEET = "feet"
 """Key of ``sv.Detections.data`` under which the camera step leaves each tracked box's foot
 point (an N x 2 array), completed once per frame for every rule that wants it."""
+BORDER = "border"
+"""Key of ``sv.Detections.data`` under which the camera step leaves, for each tracked box
+the picture's border cuts, its foot point moved just beyond that border (an N x 2 array;
+NaN for a box inside the picture): where a person first seen so came from, or went."""
+
+
+def border_points(xyxy: np.ndarray, feet: np.ndarray,
+                  bounds: tuple[float, float, float, float], border_px: float = 2.0,
+                  beyond_px: float = 1.0) -> np.ndarray:
+    """Each box's foot point moved ``beyond_px`` past every border of ``bounds`` that cuts
+    the box where its feet are (a side within ``border_px`` of it): cut on the right, x
+    lies beyond the right border; cut at the bottom, y below the bottom; cut at a corner,
+    both. NaN for a box the border does not cut so, or cuts on opposite sides (it fills the
+    picture: no direction). The top border cuts heads, never feet: someone whose head it
+    cuts stands a body's height inside the picture, often walking along it, and says
+    nothing of where they came from.
+
+    Example:
+        >>> import numpy as np
+        >>> xyxy = np.array([[750., 200., 768., 300.], [100., 100., 140., 200.]])
+        >>> border_points(xyxy, np.array([[770., 300.], [120., 200.]]), (0, 0, 768, 576)
+        ...               ).tolist()
+        [[769.0, 300.0], [nan, nan]]
+    """
+    bx1, _by1, bx2, by2 = bounds
+    out = np.array(feet, dtype=float, copy=True).reshape(-1, 2)
+    left = xyxy[:, 0] <= bx1 + border_px
+    right = xyxy[:, 2] >= bx2 - border_px
+    bottom = xyxy[:, 3] >= by2 - border_px
+    out[right, 0] = bx2 + beyond_px
+    out[left, 0] = bx1 - beyond_px
+    out[bottom, 1] = by2 + beyond_px
+    out[~(left | right | bottom) | (left & right)] = np.nan
+    return out
 
 
 @dataclass

@@ -20,6 +20,7 @@ from edge.config.base import (
     reject_duplicates,
 )
 from edge.config.identity import AttendanceConfig, IdentityConfig
+from edge.config.lines import LineConfig
 from edge.config.motion import MotionConfig
 from edge.config.occupancy import OccupancyConfig
 from edge.config.sync import SyncConfig
@@ -28,7 +29,7 @@ from edge.config.zones import ZoneConfig
 from edge.tables import retention_defaults
 
 __all__ = ["CANONICAL_CLASSES", "VEHICLE_CLASSES", "AnprConfig", "AttendanceConfig",
-           "IdentityConfig", "Point", "Strict", "SyncConfig", "UiConfig"]
+           "IdentityConfig", "LineConfig", "Point", "Strict", "SyncConfig", "UiConfig"]
 
 class SiteConfig(Strict):
     """Where this box is."""
@@ -116,64 +117,6 @@ class ModelConfig(ModelRun):
     refine: RefineConfig | None = None
     """A second model that re-draws this model's boxes (:class:`RefineConfig`); it costs a
     second predict per frame."""
-
-
-class LineConfig(Strict):
-    """A counting line: a segment from ``start`` to ``end`` in the camera's pixel coordinates.
-
-    Sides are named as seen by someone walking along the line from ``start`` to ``end`` on the
-    image: ``left`` is where the cross product ``(x2-x1)*(y-y1)-(y2-y1)*(x-x1)`` is negative
-    (image y grows downwards). Moving from the outside to the ``in_side`` is an entry.
-    """
-
-    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    start: Point
-    end: Point
-    in_side: Literal["left", "right"] = "right"
-    classes: list[Literal[CANONICAL_CLASSES]] = Field(default_factory=lambda: ["person"])  # type: ignore[valid-type]
-    counts_occupancy: bool = True
-    min_frames: int = Field(3, ge=1, le=60)
-    """Frames an anchor must stay on the new side before a crossing counts (jitter guard)."""
-    band: float = Field(0.02, ge=0.0, le=1.0)
-    """Dead band around the line, as a fraction of the box height: a foot point closer to
-    the line than this says nothing about the side (boxes wobble by a few pixels). This
-    default and ``smoothing`` were chosen on random PETS lines and checked on others (README,
-    "Counting accuracy")."""
-    end_margin: float = Field(0.0, ge=0.0, le=5.0)
-    """How far beyond either end of the segment a crossing still counts, as a fraction of
-    the box height (foot points are a few pixels off the true ones)."""
-    handover: bool = False
-    """A new track appearing where another vanished a moment ago takes over its side (the
-    tracker switched ids mid-crossing), so that crossing counts once."""
-    handover_frames: int = Field(10, ge=1, le=300)
-    handover_reach: float = Field(0.5, gt=0.0, le=5.0)
-    """How close, in box heights, the new track must appear to the vanished one."""
-    smoothing: float = Field(0.3, ge=0.0, lt=1.0)
-    """Weight of a track's previous foot point in an exponential average of its path
-    (0: raw points); damps a standing person's box edge jumping across the line."""
-    count_on_loss: bool = False
-    """Count a track lost while already beyond the band on the new side (fewer than
-    ``min_frames`` points there) when the tracker gives it up."""
-    jitter_band: float = Field(1.0, ge=0.0, le=10.0)
-    """The dead band is at least this many times the track's own jitter (the mean absolute
-    second difference of its foot's distance from the line over its last ``jitter_window``
-    points): a standing person whose box edge jumps as legs are hidden and shown says
-    nothing about its side until it moves past the jumps, while a steady walk has none and
-    keeps the plain ``band``. 0 turns it off."""
-    jitter_window: int = Field(10, ge=3, le=100)
-    """How many of a track's latest foot points its jitter is measured over."""
-    edge_feet: bool = True
-    """Complete boxes the picture's border cuts (a person walking out of the picture) from
-    the track's last uncut size before taking their feet, so a line near the edge of the
-    picture still sees them cross (``edge.analytics.anchors``)."""
-
-    @model_validator(mode="after")
-    def _non_degenerate(self) -> LineConfig:
-        if tuple(self.start) == tuple(self.end):
-            raise ValueError("start and end are the same point")
-        if min(*self.start, *self.end) < 0:
-            raise ValueError("coordinates must not be negative")
-        return self
 
 
 class CameraConfig(Strict):

@@ -15,7 +15,7 @@ from datetime import datetime
 import numpy as np
 import supervision as sv
 
-from edge.analytics.anchors import FEET, FootPoints
+from edge.analytics.anchors import BORDER, FEET, FootPoints, border_points
 from edge.analytics.lines import LineCrossing, LineRule, Occupancy
 from edge.analytics.rules import Rule, RuleEnv, build_rules
 from edge.analytics.zones import ZoneRule
@@ -156,7 +156,8 @@ class CameraPipeline:
 
         ``bounds`` is the analysed picture (x1, y1, x2, y2) in the detections' coordinates
         (the ROI when the camera has one): with it, each tracked box's foot point, completed
-        where that border cuts the box, goes to the rules in ``data[FEET]``. ``image`` is the
+        where that border cuts the box, goes to the rules in ``data[FEET]``, and for a box the
+        border cuts, that point moved beyond it in ``data[BORDER]``. ``image`` is the
         picture in those coordinates, for the boxes' colours when the tracker uses them
         (boxes that already carry ``data[APPEARANCE]`` keep theirs).
         """
@@ -168,6 +169,8 @@ class CameraPipeline:
         if bounds is not None and tracked.tracker_id is not None:
             fx, fy = self._feet.points(tracked.xyxy, tracked.tracker_id, bounds)
             tracked.data[FEET] = np.column_stack([fx, fy])
+            tracked.data[BORDER] = border_points(tracked.xyxy, tracked.data[FEET], bounds,
+                                                 self._feet.border_px)
         crossings: list[LineCrossing] = []
         events: list[Event] = []
         for r in self.rules:
