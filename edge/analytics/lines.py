@@ -92,6 +92,13 @@ class _Track:
     border: tuple[float, float] | None = None
     """Its latest foot point moved beyond the picture's border, when that border cut its
     latest box (``border_crossing``)."""
+    entered: float | None = None
+    """Distance from the line of its first point, while it has not counted coming in
+    through the border (``border_crossing``)."""
+    trail: list[float] = field(default_factory=list)
+    """Distances from the line of its latest ``jitter_window + 1`` points."""
+    need: float = 0.0
+    """The dead band at its latest point (pixels)."""
 
 
 class LineCounter:
@@ -217,7 +224,12 @@ class LineCounter:
             t.absent = 0
             t.seen, t.seen_dist, t.border = point, dist, beyond
             t.margin_px = self.config.end_margin * height
-        if abs(dist) <= max(self.config.band * height, self.config.jitter_band * jitter):
+            t.trail.append(dist)
+            del t.trail[:-(self.config.jitter_window + 1)]
+        need = max(self.config.band * height, self.config.jitter_band * jitter)
+        if t is not None:
+            t.need = need
+        if abs(dist) <= need:
             return None  # on the line: says nothing about the side
         side = 1 if dist > 0 else -1
         if t is None:
@@ -233,6 +245,10 @@ class LineCounter:
             t.first_new = point
         if t.pending < self.config.min_frames:
             return None
+        if t.entered is not None:
+            if (dist - t.entered) * side <= need:
+                return None  # half in the picture, not walking in (yet)
+            t.entered = None
         crossing = self._count(tid, t, side)
         t.last = point
         return crossing
@@ -262,23 +278,30 @@ class LineCounter:
         """With ``border_crossing``: a new track whose first box the picture's border cuts
         came in through that border, so it starts on the side of the line where its feet
         were just beyond the border. Its first points inside then count a crossing as any
-        other, from the border to them (when that step meets the segment). Not in the
-        counter's first ``memory_frames`` frames: a track new then may be someone who stood
-        there before the camera started (the tracker would have remembered anyone since)."""
+        other, from the border to them (when that step meets the segment), once it has moved
+        into the picture by more than the dead band since it was first seen: someone
+        standing half outside, their detections dropping and coming back, walks nowhere.
+        Not in the counter's first ``memory_frames`` frames: a track new then may be
+        someone who stood there before the camera started (the tracker would have
+        remembered anyone since)."""
         side_dist = float(self._signed_distance(np.array(beyond[0]), np.array(beyond[1])))
         if side_dist == 0.0:
             return None
         return _Track(1 if side_dist > 0 else -1, beyond, class_id, seen=point, seen_dist=dist,
-                      margin_px=self.config.end_margin * height)
+                      margin_px=self.config.end_margin * height, entered=dist)
 
     def _went_out(self, tid: int, t: _Track) -> LineCrossing | None:
         """With ``border_crossing``: a track last seen cut by the picture's border and gone
         for ``min_frames`` frames left through that border; it counts a crossing when the
-        border lies on the other side of the line and its way there meets the segment."""
+        border lies on the other side of the line, its way there meets the segment, and
+        over its last ``jitter_window`` points it moved toward that side by more than the
+        dead band (someone standing half outside whose detections drop did not leave)."""
         assert t.border is not None
         side_dist = float(self._signed_distance(np.array(t.border[0]), np.array(t.border[1])))
         new_side = 1 if side_dist > 0 else -1
         if side_dist == 0.0 or new_side == t.side:
+            return None
+        if not t.trail or (t.trail[-1] - t.trail[0]) * new_side <= t.need:
             return None
         if t.crossed_at is None:  # its feet had not gone over yet: the step out does
             start = t.seen if (t.seen_dist > 0) == (t.side > 0) else t.last

@@ -91,6 +91,24 @@ def test_a_person_walking_out_and_back_in_counts_both() -> None:
     assert count(door(), GOING_OUT + back) == ["exit", "entry"]
 
 
+def test_someone_standing_half_outside_whose_detections_drop_is_not_counted_again() -> None:
+    # Walks in (an entry), steps back to stand half outside the picture (feet still inside
+    # the line) for longer than the counter's jitter window (10 points), and is lost twice
+    # for five frames: walking nowhere, they did not leave.
+    half_out = [person(600 + (k % 2), 660 + (k % 2)) for k in range(12)]
+    gone = [nobody() for _ in range(5)]
+    frames = COMING_IN + [person(x1, x1 + 60) for x1 in (565, 580, 595)] + half_out + gone \
+        + half_out + gone + half_out
+    assert count(door(), frames) == ["entry"]
+
+
+def test_someone_first_seen_standing_half_outside_counts_once_they_walk_in() -> None:
+    standing = [person(600 + (k % 2), 660 + (k % 2)) for k in range(10)]
+    assert count(door(), standing) == []
+    walking_in = [person(x1, x1 + 60) for x1 in (590, 580, 570, 560, 550)]
+    assert count(door(), standing + walking_in) == ["entry"]
+
+
 def test_people_at_the_border_when_the_camera_starts_did_not_come_in() -> None:
     counter = LineCounter(door())
     out = [c.direction for d in as_the_step_does(list(COMING_IN)) for c in counter.update(d)]
