@@ -33,7 +33,7 @@ class LineConfig(Strict):
     end_margin: float = Field(0.0, ge=0.0, le=5.0)
     """How far beyond either end of the segment a crossing still counts, as a fraction of
     the box height (foot points are a few pixels off the true ones)."""
-    handover: bool = False
+    handover: bool = True
     """A new track appearing where another vanished a moment ago takes over its side (the
     tracker switched ids mid-crossing), so that crossing counts once."""
     handover_frames: int = Field(10, ge=1, le=300)

@@ -190,8 +190,8 @@ def test_an_id_switch_across_the_line_counts_once_with_handover() -> None:
     # Track 5 walks to the line and vanishes; track 9 appears 20 px on, past the line.
     frames = walk(5, 300, [110, 140, 170, 190]) + [frame()] * 2 + \
         walk(9, 300, [210, 240, 270, 300])
-    assert run(LineCounter(horizontal_line()), frames) == []
-    counter = LineCounter(horizontal_line(handover=True))
+    assert run(LineCounter(horizontal_line(handover=False)), frames) == []
+    counter = LineCounter(horizontal_line())  # on by default
     assert [d for _, d in run(counter, frames)] == ["entry"]
     # A new track far from any vanished one takes over nothing.
     frames = walk(5, 300, [110, 140, 170, 190]) + walk(9, 450, [210, 240, 270, 300])
