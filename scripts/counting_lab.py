@@ -204,25 +204,35 @@ def replay(detections: list[sv.Detections], lines: Sequence[Line], settings: Set
     return out
 
 
-def random_lines(tracks: dict[int, Track], n: int, seed: int, width: int, height: int,
-                 min_true: int = 8, min_length: float = 80.0) -> list[Line]:
-    """``n`` random segments across the picture, each crossed at least ``min_true`` times by
-    the ground truth (rejection sampling; the same seed gives the same lines)."""
+def _sample(tracks: dict[int, Track], n: int, seed: int, min_true: int, what: str,
+            draw: Callable[[random.Random], Line | None]) -> list[Line]:
+    """``n`` segments from ``draw`` (None: rejected as drawn), each crossed at least
+    ``min_true`` times by the ground truth (rejection sampling; the same seed gives the
+    same lines)."""
     rng = random.Random(seed)
     out: list[Line] = []
     tries = 0
     while len(out) < n:
         tries += 1
         if tries > 200_000:
-            raise RuntimeError(f"found only {len(out)} lines with {min_true}+ crossings")
-        x1, x2 = rng.randrange(width), rng.randrange(width)
-        y1, y2 = rng.randrange(height), rng.randrange(height)
-        if np.hypot(x2 - x1, y2 - y1) < min_length:
-            continue
-        line = (x1, y1, x2, y2)
-        if len(true_crossing_events(tracks, tuple(map(float, line)))) >= min_true:  # type: ignore[arg-type]
+            raise RuntimeError(f"found only {len(out)} {what} with {min_true}+ crossings")
+        line = draw(rng)
+        if line is not None and len(true_crossing_events(
+                tracks, tuple(map(float, line)))) >= min_true:  # type: ignore[arg-type]
             out.append(line)
     return out
+
+
+def random_lines(tracks: dict[int, Track], n: int, seed: int, width: int, height: int,
+                 min_true: int = 8, min_length: float = 80.0) -> list[Line]:
+    """``n`` random segments across the picture, each crossed at least ``min_true`` times by
+    the ground truth (the same seed gives the same lines)."""
+    def draw(rng: random.Random) -> Line | None:
+        x1, x2 = rng.randrange(width), rng.randrange(width)
+        y1, y2 = rng.randrange(height), rng.randrange(height)
+        return None if np.hypot(x2 - x1, y2 - y1) < min_length else (x1, y1, x2, y2)
+
+    return _sample(tracks, n, seed, min_true, "lines", draw)
 
 
 EDGES = ("left", "right", "top", "bottom")
@@ -236,19 +246,14 @@ def edge_lines(tracks: dict[int, Track], n: int, seed: int, roi: Bounds,
     few degrees, and each crossed at least ``min_true`` times by the ground truth: the door
     lines a plant draws where people walk into the picture. The same seed gives the same
     lines."""
-    rng = random.Random(seed)
     x1, y1, x2, y2 = roi
-    out: list[Line] = []
-    tries = 0
-    while len(out) < n:
-        tries += 1
-        if tries > 200_000:
-            raise RuntimeError(f"found only {len(out)} edge lines with {min_true}+ crossings")
+
+    def draw(rng: random.Random) -> Line | None:
         edge = rng.choice(EDGES)
         lo, hi = (y1, y2) if edge in ("left", "right") else (x1, x2)
         a, b = sorted((rng.uniform(lo, hi), rng.uniform(lo, hi)))
         if b - a < min_length:
-            continue
+            return None
         d1, d2 = rng.uniform(*reach), rng.uniform(*reach)
         if edge == "left":
             line = (x1 + d1, a, x1 + d2, b)
@@ -261,9 +266,9 @@ def edge_lines(tracks: dict[int, Track], n: int, seed: int, roi: Bounds,
         seg = tuple(round(v) for v in line)
         if rng.random() < 0.5:  # either direction
             seg = (seg[2], seg[3], seg[0], seg[1])
-        if len(true_crossing_events(tracks, tuple(map(float, seg)))) >= min_true:  # type: ignore[arg-type]
-            out.append(seg)  # type: ignore[arg-type]
-    return out
+        return seg  # type: ignore[return-value]
+
+    return _sample(tracks, n, seed, min_true, "edge lines", draw)
 
 
 def count_error(true_in: int, true_out: int, got_in: int, got_out: int) -> float:
