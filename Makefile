@@ -56,14 +56,14 @@ eval: models media
 	  --line 384 0 384 576 --line 0 300 768 300 --line 0 400 768 400 \
 	  --random-lines 40 --seed 7 3 5 11 --near 0.5 1 1.5 2
 	# door lines: 20 lines per seed along the borders of three regions of interest inside
-	# PETS' annotated area (even lines choose, odd ones report), with the border on a
-	# track's path (border_crossing, the default) and without it; errors under var/eval/edge
+	# PETS' annotated area (even lines choose, odd ones report), with today's counter
+	# (border_crossing, handover) and without both; errors under var/eval/edge
 	$(BIN)/python scripts/eval_edge_lines.py --config $(CONFIG) --model person \
 	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --edge-lines 20 --seed 7 3 5 11 \
 	  --explain var/eval/edge
 	$(BIN)/python scripts/eval_edge_lines.py --config $(CONFIG) --model person \
 	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --edge-lines 20 --seed 7 3 5 11 \
-	  --counter border_crossing=false
+	  --counter border_crossing=false --counter handover=false
 	# the person detector itself: recall and false boxes against the annotated boxes, by
 	# input size (every 5th frame)
 	$(BIN)/python scripts/eval_detector.py --config $(CONFIG) --model person \
