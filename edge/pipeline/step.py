@@ -16,7 +16,8 @@ import numpy as np
 import supervision as sv
 
 from edge.analytics.anchors import BORDER, FEET, FootPoints, border_points
-from edge.analytics.lines import LineCrossing, LineRule, Occupancy
+from edge.analytics.lines import LineCrossing, LineRule
+from edge.analytics.occupancy import Occupancy
 from edge.analytics.rules import Rule, RuleEnv, build_rules
 from edge.analytics.zones import ZoneRule
 from edge.config.models import CANONICAL_CLASSES, CameraConfig, TrackingConfig

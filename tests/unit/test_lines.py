@@ -7,7 +7,8 @@ import pytest
 import supervision as sv
 
 from edge.analytics.anchors import FEET, FootPoints
-from edge.analytics.lines import LineCounter, Occupancy
+from edge.analytics.lines import LineCounter
+from edge.analytics.occupancy import Occupancy
 from edge.config.models import CANONICAL_CLASSES, LineConfig
 
 PERSON = CANONICAL_CLASSES.index("person")

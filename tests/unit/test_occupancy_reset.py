@@ -13,7 +13,7 @@ import supervision as sv
 from prometheus_client import REGISTRY
 from pydantic import ValidationError
 
-from edge.analytics.lines import Occupancy
+from edge.analytics.occupancy import Occupancy
 from edge.config.models import RETENTION_DEFAULTS, CameraConfig, TrackingConfig
 from edge.config.occupancy import OccupancyConfig
 from edge.events import OccupancyReset
