@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 from counting_lab import Bounds, Counted, Line, count_error, line_error, replay
 
+from edge.analytics.anchors import border_points
 from edge.analytics.groundtruth import Track, TrueCrossing, match_crossings
 from edge.config.models import Settings
 
@@ -204,15 +205,15 @@ def explain_line(i: int, line: Line, truth: list[TrueCrossing], counted: list[Co
 
 def _came_in(track: int, boxes: dict[int, dict[int, np.ndarray]], bounds: Bounds | None,
              border_px: float = 2.0) -> bool:
-    """Whether the track's first box touches the left, right or bottom border of
-    ``bounds`` (as ``edge.analytics.anchors.border_points`` reads a cut box)."""
+    """Whether the picture's border cuts the track's first box where its feet are, as the
+    counter's ``border_crossing`` reads it (``edge.analytics.anchors.border_points``)."""
     if bounds is None:
         return False
     first = next((b[track] for _f, b in sorted(boxes.items()) if track in b), None)
     if first is None:
         return False
-    return bool(first[0] <= bounds[0] + border_px or first[2] >= bounds[2] - border_px
-                or first[3] >= bounds[3] - border_px)
+    feet = np.array([[(first[0] + first[2]) / 2.0, first[3]]])
+    return not np.isnan(border_points(first[None], feet, bounds, border_px)[0, 0])
 
 
 def _ioa(a: np.ndarray, b: np.ndarray) -> float:

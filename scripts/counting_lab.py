@@ -28,7 +28,7 @@ import supervision as sv
 from edge.analytics.anchors import FEET
 from edge.analytics.groundtruth import Track, TrueCrossing, true_crossing_events
 from edge.config import ConfigError
-from edge.config.models import CameraConfig, ModelConfig, Settings
+from edge.config.models import CameraConfig, LineConfig, ModelConfig, Settings
 from edge.detect.detector import Detector
 from edge.pipeline.appearance import APPEARANCE, PART, describe
 from edge.pipeline.step import CameraPipeline, SiteOccupancy
@@ -311,6 +311,12 @@ TRACKER_GRID: dict[str, list[Any]] = {
     "appearance_weight": [0.0, 0.5, 1.0],
 }
 """Tracker settings searched after them, in the same descent (``TrackingConfig`` fields)."""
+
+
+def default_counter() -> dict[str, Any]:
+    """Every setting of :data:`COUNTER_GRID` at its ``LineConfig`` default."""
+    defaults = LineConfig(id="x", start=(0, 0), end=(1, 1))
+    return {k: getattr(defaults, k) for k in COUNTER_GRID}
 
 
 def errors_on(detections: list[sv.Detections], lines: Sequence[Line],

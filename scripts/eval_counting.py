@@ -115,10 +115,7 @@ def lab_run(args: argparse.Namespace) -> dict[str, object]:
     lines = [ln for d in draws for ln in d]
     truth = {ln: true_crossing_events(tracks, tuple(map(float, ln))) for ln in
              [*lines, *map(tuple, args.line or [])]}
-    from edge.config.models import LineConfig
-
-    defaults = LineConfig(id="x", start=(0, 0), end=(1, 1))
-    counter = {k: getattr(defaults, k) for k in lab.COUNTER_GRID}
+    counter = lab.default_counter()
     tracking: dict[str, object] = {}
     trials: list[dict[str, object]] = []
     if args.choose:

@@ -51,8 +51,7 @@ def counter_settings(overrides: list[str]) -> dict[str, Any]:
     Raises:
         ValueError: an override without ``=`` or naming no counter setting.
     """
-    defaults = LineConfig(id="x", start=(0, 0), end=(1, 1))
-    counter = {k: getattr(defaults, k) for k in lab.COUNTER_GRID}
+    counter = lab.default_counter()
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or key not in LineConfig.model_fields or key in ("id", "start", "end"):

@@ -35,7 +35,7 @@ from eval_counting import build_settings
 
 from edge.analytics.groundtruth import load_mot, true_crossing_events
 from edge.config import ConfigError
-from edge.config.models import LineConfig, ModelConfig
+from edge.config.models import ModelConfig
 from edge.detect.refine import near_segments, refine_some
 
 _STATE: dict[str, Any] = {}
@@ -81,13 +81,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
               "choosing": [ln for d in draws for ln in d[0::2]],
               "reporting": [ln for d in draws for ln in d[1::2]]}
     lines = [ln for g in groups.values() for ln in g]
-    defaults = LineConfig(id="x", start=(0, 0), end=(1, 1))
     _STATE.update(
         base=lab.cached_detections(settings, model.model_copy(update={"refine": None}),
                                    args.video, cache),
         refiner=lab.cached_detections(settings, run_as, args.video, cache),
         match_iou=model.refine.match_iou, settings=settings, fps=fps, bounds=(0, 0, width, height),
-        counter={k: getattr(defaults, k) for k in lab.COUNTER_GRID},
+        counter=lab.default_counter(),
         truth={ln: true_crossing_events(tracks, tuple(map(float, ln))) for ln in lines})
     values: list[float | None] = [None, *sorted(args.near)]
     got: dict[tuple[lab.Line, float | None], tuple[float, float]] = {}

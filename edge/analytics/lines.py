@@ -139,11 +139,15 @@ class LineCounter:
         # (x2-x1)*(y-y1)-(y2-y1)*(x-x1), over the length: pixels, positive on the right.
         return (self._d[0] * (fy - self._p[1]) - self._d[1] * (fx - self._p[0])) / self._length
 
+    def _distance_of(self, p: tuple[float, float]) -> float:
+        """Signed distance of one point from the line (pixels, positive on the right)."""
+        return float(self._signed_distance(np.array(p[0]), np.array(p[1])))
+
     def _along(self, a: tuple[float, float], b: tuple[float, float]) -> float:
         """Where the step a -> b (on opposite sides) meets the line, in pixels from the
         start along the segment (negative or beyond the length: beside it)."""
-        da = float(self._signed_distance(np.array(a[0]), np.array(a[1])))
-        db = float(self._signed_distance(np.array(b[0]), np.array(b[1])))
+        da = self._distance_of(a)
+        db = self._distance_of(b)
         t = da / (da - db) if da != db else 0.5
         px, py = a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])
         return ((px - self._p[0]) * self._d[0] + (py - self._p[1]) * self._d[1]) / self._length
@@ -216,7 +220,7 @@ class LineCounter:
             # edge; an exponential average keeps those jumps from reading as crossings.
             a = 1.0 - self.config.smoothing
             point = (a * point[0] + (1 - a) * t.seen[0], a * point[1] + (1 - a) * t.seen[1])
-            dist = float(self._signed_distance(np.array(point[0]), np.array(point[1])))
+            dist = self._distance_of(point)
         if t is not None:
             flipped = t.seen_dist and dist and (t.seen_dist > 0) != (dist > 0)
             if flipped and (dist > 0) != (t.side > 0):
@@ -284,7 +288,7 @@ class LineCounter:
         Not in the counter's first ``memory_frames`` frames: a track new then may be
         someone who stood there before the camera started (the tracker would have
         remembered anyone since)."""
-        side_dist = float(self._signed_distance(np.array(beyond[0]), np.array(beyond[1])))
+        side_dist = self._distance_of(beyond)
         if side_dist == 0.0:
             return None
         return _Track(1 if side_dist > 0 else -1, beyond, class_id, seen=point, seen_dist=dist,
@@ -297,7 +301,7 @@ class LineCounter:
         over its last ``jitter_window`` points it moved toward that side by more than the
         dead band (someone standing half outside whose detections drop did not leave)."""
         assert t.border is not None
-        side_dist = float(self._signed_distance(np.array(t.border[0]), np.array(t.border[1])))
+        side_dist = self._distance_of(t.border)
         new_side = 1 if side_dist > 0 else -1
         if side_dist == 0.0 or new_side == t.side:
             return None
