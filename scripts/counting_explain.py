@@ -283,13 +283,15 @@ def write_strips(video: Path, errors: Sequence[Explained], lines: Sequence[Line]
 
 def score_lines(detections: list, group: Sequence[Line], truth: dict, settings: Settings,
                 fps: float, counter: dict, bounds: Bounds | None, tracks: dict[int, Track],
-                video: Path, explain: Path | None = None) -> list[dict]:
+                video: Path, explain: Path | None = None,
+                gaps: Sequence[int] = (1,)) -> list[dict]:
     """Replay ``group`` on ``detections`` and score each line against ``truth`` (line ->
     true crossings): true and counted entries and exits and the error; with ``explain``,
     every error with its cause (picture strips written there) and the line's error with
-    the crossings made outside the annotation left out."""
+    the crossings made outside the annotation left out. ``gaps``: between the analysed
+    frames (:func:`counting_lab.analysed_frames`)."""
     got = replay(detections, group, settings, fps, counter, keep_tracks=explain is not None,
-                 bounds=bounds)
+                 bounds=bounds, gaps=gaps)
     rows = []
     for i, ln in enumerate(group):
         t, c = truth[ln], got.counted[f"line{i}"]
@@ -299,8 +301,8 @@ def score_lines(detections: list, group: Sequence[Line], truth: dict, settings: 
                      "out": sum(x.direction == "out" for x in c),
                      "error": round(line_error(t, c), 4)}
         if explain is not None:
-            errs = explain_line(i, ln, t, c, tracks, got.paths, got.boxes, after=int(2 * fps),
-                                bounds=bounds)
+            errs = explain_line(i, ln, t, c, tracks, got.paths, got.boxes,
+                                after=int(2 * fps), bounds=bounds)
             row["errors"] = [e.__dict__ for e in errs]
             row["error_within_annotation"] = within_annotation(row)
             write_strips(video, errs, group, got.paths, tracks, explain)

@@ -169,10 +169,16 @@ class Replay:
 def replay(detections: list[sv.Detections], lines: Sequence[Line], settings: Settings,
            fps: float, counter: dict[str, Any] | None = None,
            keep_tracks: bool = False,
-           bounds: Bounds | None = None) -> Replay:
+           bounds: Bounds | None = None, gaps: Sequence[int] = (1,)) -> Replay:
     """Run the daemon's per-camera step over cached detections, with ``counter`` settings
     (``LineConfig`` fields) on every line; ``bounds`` is the analysed picture (the frame,
-    or the camera's ROI), against which the step completes feet cut by its border."""
+    or the camera's ROI), against which the step completes feet cut by its border.
+
+    With ``gaps`` other than ``(1,)``, only some frames are analysed, as on a box whose
+    inference cannot keep up with the camera (:func:`analysed_frames`); ``fps`` stays the
+    video's, as the daemon gives its step the camera's. Frames keep the video's numbers, so
+    the results compare with the ground truth at the video's own rate, and the step sees
+    the gaps in them as the loop's skipped frames."""
     cam = CameraConfig(id="eval", url="eval", lines=[
         line_config(i, ln, **(counter or {})) for i, ln in enumerate(lines)])
     pipeline = CameraPipeline(cam, settings.tracking, SiteOccupancy(), fps=fps,
@@ -180,8 +186,8 @@ def replay(detections: list[sv.Detections], lines: Sequence[Line], settings: Set
     out = Replay({f"line{i}": [] for i in range(len(lines))}, {}, {})
     ts = datetime.now(timezone.utc)
     last_feet: dict[int, tuple[float, float]] = {}
-    for n, det in enumerate(detections, start=1):
-        result = pipeline.process(n, ts, det, bounds)
+    for n in analysed_frames(len(detections), gaps):
+        result = pipeline.process(n, ts, detections[n - 1], bounds)
         tracked = result.detections
         feet = {}
         if tracked.tracker_id is not None:
@@ -202,6 +208,28 @@ def replay(detections: list[sv.Detections], lines: Sequence[Line], settings: Set
             out.counted[c.line_id].append(
                 Counted(n, c.tracker_id, "in" if c.direction == "entry" else "out", x, y))
     return out
+
+
+def analysed_frames(frames: int, gaps: Sequence[int]) -> list[int]:
+    """The frame numbers (from 1) a loop that cannot keep up analyses out of ``frames``:
+    each after the last by a gap drawn from ``gaps`` (the same draw every time). ``(1,)``
+    is every frame, ``(2,)`` every other one, ``(1, 1, 1, 4)`` mostly every frame with a
+    burst of skipped ones now and then (a slow pass of the loop).
+
+    >>> analysed_frames(10, (3,))
+    [1, 4, 7, 10]
+    >>> analysed_frames(10, (1,)) == list(range(1, 11))
+    True
+    """
+    if not gaps or min(gaps) < 1:
+        raise ValueError(f"gaps must be whole numbers of frames, 1 or more: {list(gaps)}")
+    rng = random.Random(1)
+    out = [1]
+    while True:
+        nxt = out[-1] + (gaps[0] if len(gaps) == 1 else rng.choice(list(gaps)))
+        if nxt > frames:
+            return out
+        out.append(nxt)
 
 
 def _sample(tracks: dict[int, Track], n: int, seed: int, min_true: int, what: str,
@@ -309,6 +337,7 @@ TRACKER_GRID: dict[str, list[Any]] = {
     "minimum_consecutive_frames": [1, 2, 3],
     "duplicate_overlap": [None, 0.8],
     "appearance_weight": [0.0, 0.5, 1.0],
+    "predict_skipped": [False, True],
 }
 """Tracker settings searched after them, in the same descent (``TrackingConfig`` fields)."""
 
@@ -321,9 +350,11 @@ def default_counter() -> dict[str, Any]:
 
 def errors_on(detections: list[sv.Detections], lines: Sequence[Line],
               truth: Sequence[list[TrueCrossing]], settings: Settings, fps: float,
-              counter: dict[str, Any], bounds: Bounds | None = None) -> list[float]:
-    """Per-line errors of one replay (``bounds``: the analysed picture)."""
-    got = replay(detections, lines, settings, fps, counter, bounds=bounds)
+              counter: dict[str, Any], bounds: Bounds | None = None,
+              gaps: Sequence[int] = (1,)) -> list[float]:
+    """Per-line errors of one replay (``bounds``: the analysed picture; ``gaps``: between
+    analysed frames, :func:`analysed_frames`, ``fps`` being their rate)."""
+    got = replay(detections, lines, settings, fps, counter, bounds=bounds, gaps=gaps)
     return [line_error(t, got.counted[f"line{i}"]) for i, t in enumerate(truth)]
 
 
@@ -341,7 +372,8 @@ twenty crossings (one on twenty). Smaller gains are noise, and would be fitted t
 def choose(detections: list[sv.Detections], lines: Sequence[Line],
            truth: Sequence[list[TrueCrossing]], settings: Settings, fps: float,
            counter: dict[str, Any], bounds: Bounds | None = None,
-           max_passes: int = 3) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+           max_passes: int = 3, gaps: Sequence[int] = (1,)
+           ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     """The counter and tracker settings with the lowest mean error on ``lines``, by
     coordinate descent from the configured ones (``counter``, ``settings.tracking``).
 
@@ -358,7 +390,8 @@ def choose(detections: list[sv.Detections], lines: Sequence[Line],
         if key not in scores:
             run = settings.model_copy(update={"tracking": settings.tracking.model_copy(
                 update=t)})
-            scores[key] = _score(errors_on(detections, lines, truth, run, fps, c, bounds))
+            scores[key] = _score(errors_on(detections, lines, truth, run, fps, c, bounds,
+                                           gaps))
             trials.append({"counter": c, "tracking": t, "mean": scores[key][0],
                            "p90": scores[key][1]})
         return scores[key]

@@ -121,13 +121,14 @@ def lab_run(args: argparse.Namespace) -> dict[str, object]:
     if args.choose:
         counter, tracking, trials = lab.choose(
             detections, choosing, [truth[ln] for ln in choosing], settings, fps,  # type: ignore[arg-type]
-            counter, (0, 0, width, height))
+            counter, (0, 0, width, height), gaps=args.gaps)
     run_settings = settings.model_copy(update={"tracking": settings.tracking.model_copy(  # type: ignore[attr-defined]
         update=tracking)})
 
     def score(group: list[tuple[int, ...]], explain: Path | None = None) -> list[dict]:
         return score_lines(detections, group, truth, run_settings, fps, counter,  # type: ignore[arg-type]
-                           (0, 0, width, height), tracks, args.video, explain)
+                           (0, 0, width, height), tracks, args.video, explain,
+                           args.gaps)
 
     explain_dir = Path(args.explain) if args.explain else None
     report = score(reporting, explain_dir / "reported" if explain_dir else None)
@@ -138,7 +139,8 @@ def lab_run(args: argparse.Namespace) -> dict[str, object]:
     half = args.random_lines // 2
     per_seed = {str(seed): lab.summary([r["error"] for r in report[i * half:(i + 1) * half]])
                 for i, seed in enumerate(args.seed)} if len(args.seed) > 1 else {}
-    return {"video": str(args.video), "seed": args.seed, "lines": len(lines),
+    return {"video": str(args.video), "seed": args.seed, "gaps": args.gaps,
+            "lines": len(lines),
             "counter": counter, "tracking": tracking, "chosen_on": [list(x) for x in choosing],
             "choosing": lab.summary([r["error"] for r in chosen_rows]),
             "reported": lab.summary([r["error"] for r in report]), "report_lines": report,
@@ -171,7 +173,9 @@ def print_lab(result: dict) -> None:
     """The README's table and the chosen settings, in plain text."""
     seeds = ", ".join(map(str, result["seed"]))
     print(f"{result['video']}: {result['lines']} random lines (seeds {seeds}), "
-          f"each crossed 8+ times; settings chosen on half of them, reported on the other")
+          f"each crossed 8+ times; settings chosen on half of them, reported on the other"
+          + (f"; analysed frames {'/'.join(map(str, result['gaps']))} frames apart"
+             if result.get("gaps", [1]) != [1] else ""))
     print(f"counter: {result['counter']}; tracker changes: {result['tracking'] or 'none'}")
     print("| lines | n | mean | median | 90th pct | worst |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -225,9 +229,15 @@ def main(argv: list[str] | None = None) -> int:
                     "counter and tracker settings on half the lines, report on the rest")
     ap.add_argument("--explain", metavar="DIR", help="with --random-lines: list every false "
                     "and missed crossing with its cause, and write picture strips to DIR")
+    ap.add_argument("--gaps", type=int, nargs="+", default=[1], metavar="K",
+                    help="with --random-lines: analyse only some frames, each after the last "
+                    "by one of these gaps (drawn the same way every run), as a box whose "
+                    "inference cannot keep up with the camera; the truth stays at full rate")
     args = ap.parse_args(argv)
     if not args.line and not args.random_lines:
         ap.error("give --line at least once, or --random-lines N")
+    if min(args.gaps) < 1 or (args.gaps != [1] and not args.random_lines):
+        ap.error("--gaps needs whole numbers of frames, 1 or more, and --random-lines")
     rc, result = lab.run_quietly("eval_counting", args,
                                  lambda a: lab_run(a) if a.random_lines else evaluate(a))
     if result is None:

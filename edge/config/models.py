@@ -204,6 +204,11 @@ class TrackingConfig(Strict):
     default: on PETS 1.0 gained nothing on the choosing lines, README "Counting accuracy")."""
     frame_rate: float | None = Field(None, gt=0, le=240)
     """Frame rate the tracker assumes; ``None`` uses the camera's reported fps."""
+    predict_skipped: bool = True
+    """When the loop skipped some of a camera's frames (inference behind the camera), predict
+    its tracks as many steps ahead as the usual gap between analysed frames was exceeded
+    (:mod:`edge.pipeline.clock`); off: one step per analysed frame whatever the gap. Changes
+    nothing while frames come at a steady rate."""
     duplicate_overlap: float | None = Field(None, gt=0.0, le=1.0)
     """People only: drop a person's box whose overlap with a more confident one, as
     intersection over the smaller box, exceeds this (one person seen as a whole body and

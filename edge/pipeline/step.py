@@ -155,7 +155,8 @@ class CameraPipeline:
                 image: np.ndarray | None = None) -> FrameResult:
         """Track, count and emit events for one frame's canonical detections.
 
-        ``bounds`` is the analysed picture (x1, y1, x2, y2) in the detections' coordinates
+        ``seq`` is the camera's frame number: a gap in it (frames the loop skipped) tells
+        the tracker how far its tracks moved (``tracking.predict_skipped``). ``bounds`` is the analysed picture (x1, y1, x2, y2) in the detections' coordinates
         (the ROI when the camera has one): with it, each tracked box's foot point, completed
         where that border cuts the box, goes to the rules in ``data[FEET]``, and for a box the
         border cuts, that point moved beyond it in ``data[BORDER]``. ``image`` is the
@@ -166,7 +167,7 @@ class CameraPipeline:
         if (image is not None and self.wants_appearance and len(detections)
                 and APPEARANCE not in detections.data):
             detections.data[APPEARANCE] = describe(image, detections.xyxy)
-        tracked = self.tracker.update(detections)
+        tracked = self.tracker.update(detections, seq)
         if bounds is not None and tracked.tracker_id is not None:
             fx, fy = self._feet.points(tracked.xyxy, tracked.tracker_id, bounds)
             tracked.data[FEET] = np.column_stack([fx, fy])

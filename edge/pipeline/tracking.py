@@ -33,6 +33,7 @@ from trackers.utils.detections import default_confidences
 
 from edge.config.models import CANONICAL_CLASSES, VEHICLE_CLASSES, TrackingConfig
 from edge.pipeline.appearance import APPEARANCE, AppearanceIoU
+from edge.pipeline.clock import FrameClock
 
 VEHICLE_IDS: np.ndarray = np.array(sorted(CANONICAL_CLASSES.index(c) for c in VEHICLE_CLASSES))
 """Canonical class ids of the vehicle group."""
@@ -174,15 +175,21 @@ class ClassGroupTracker:
             high_conf_det_threshold=high_conf)
         self.vehicle_merge_overlap = tracking.vehicle_merge_overlap
         self.duplicate_overlap = tracking.duplicate_overlap
+        self.clock = FrameClock(frame_rate) if tracking.predict_skipped else None
 
     @property
     def tracks(self) -> list[Any]:
         """Every group's live tracklets (``soak.py`` counts them)."""
         return [*self.people.tracks, *self.vehicles.tracks]
 
-    def update(self, detections: sv.Detections) -> sv.Detections:
+    def update(self, detections: sv.Detections, seq: int | None = None) -> sv.Detections:
         """Track one frame's detections; returns them with ``tracker_id`` (-1: no track
-        yet), people first, then vehicles (boxes merged away are left out)."""
+        yet), people first, then vehicles (boxes merged away are left out).
+
+        With ``seq``, the camera's frame number, and ``tracking.predict_skipped``, tracks
+        are predicted as far as the frames skipped since the last update say
+        (:class:`~edge.pipeline.clock.FrameClock`); otherwise one step per update."""
+        timestamp = None if seq is None or self.clock is None else self.clock.time(seq)
         vehicle = _is_vehicle(detections)
         if vehicle.any():
             people_in = detections[~vehicle]
@@ -196,8 +203,8 @@ class ClassGroupTracker:
             # ``vehicle_merge_overlap``).
             people_in = people_in.with_nms(self.duplicate_overlap,
                                            overlap_metric=sv.OverlapMetric.IOS)
-        people = self.people.update(people_in)
-        vehicles = self.vehicles.update(vehicles_in)
+        people = self.people.update(people_in, timestamp=timestamp)
+        vehicles = self.vehicles.update(vehicles_in, timestamp=timestamp)
         if not len(vehicles):
             return people
         if not len(people):
@@ -208,6 +215,8 @@ class ClassGroupTracker:
         """Forget every track and restart the ids at 0."""
         self.people.reset()
         self.vehicles.reset()
+        if self.clock is not None:
+            self.clock.reset()
         self.ids.next_id = 0
 
 
