@@ -353,7 +353,7 @@ def errors_on(detections: list[sv.Detections], lines: Sequence[Line],
               counter: dict[str, Any], bounds: Bounds | None = None,
               gaps: Sequence[int] = (1,)) -> list[float]:
     """Per-line errors of one replay (``bounds``: the analysed picture; ``gaps``: between
-    analysed frames, :func:`analysed_frames`, ``fps`` being their rate)."""
+    analysed frames, :func:`analysed_frames`)."""
     got = replay(detections, lines, settings, fps, counter, bounds=bounds, gaps=gaps)
     return [line_error(t, got.counted[f"line{i}"]) for i, t in enumerate(truth)]
 

@@ -156,7 +156,9 @@ class CameraPipeline:
         """Track, count and emit events for one frame's canonical detections.
 
         ``seq`` is the camera's frame number: a gap in it (frames the loop skipped) tells
-        the tracker how far its tracks moved (``tracking.predict_skipped``). ``bounds`` is the analysed picture (x1, y1, x2, y2) in the detections' coordinates
+        the tracker how far its tracks moved (``tracking.predict_skipped``).
+
+        ``bounds`` is the analysed picture (x1, y1, x2, y2) in the detections' coordinates
         (the ROI when the camera has one): with it, each tracked box's foot point, completed
         where that border cuts the box, goes to the rules in ``data[FEET]``, and for a box the
         border cuts, that point moved beyond it in ``data[BORDER]``. ``image`` is the
