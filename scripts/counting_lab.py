@@ -329,6 +329,7 @@ COUNTER_GRID: dict[str, list[Any]] = {
     "handover": [False, True],
     "edge_feet": [False, True],
     "border_crossing": [False, True],
+    "gap_scaled": [False, True],
 }
 """Every counter setting searched on the choosing half (``LineConfig`` fields)."""
 TRACKER_GRID: dict[str, list[Any]] = {

@@ -34,6 +34,9 @@ PETS lines nobody tuned on (README, "Counting accuracy"):
   mean absolute second difference over its last points), where ``sv.LineZone`` has no band:
   a standing person whose box edge jumps over the line says nothing about its side until
   it moves past its own jumps (false crossings of this kind halved on the reported lines).
+- ``min_frames`` and the other frame counts are the camera's frames (``gap_scaled``): a
+  box analysing every third frame needs a third as many points (README, "Counting when the
+  box cannot keep up"); ``sv.LineZone`` counts whatever frames it is given.
 - A vanished track keeps its state as long as the tracker may bring its id back
   (``memory_frames``), so people occluded while crossing still count; with
   ``count_on_loss`` a track lost while already beyond the band on the new side (fewer than
@@ -118,6 +121,9 @@ class LineCounter:
     def __init__(self, config: LineConfig, memory_frames: int = 30,
                  count_on_loss: bool | None = None) -> None:
         self.config = config
+        self.run = config
+        """The settings in use: ``config`` at the camera's frame gap (:meth:`set_gap`)."""
+        self._gap = 1.0
         self.memory_frames = max(1, memory_frames)
         self.count_on_loss = config.count_on_loss if count_on_loss is None else count_on_loss
         (x1, y1), (x2, y2) = config.start, config.end
@@ -130,6 +136,12 @@ class LineCounter:
         self.entries = 0
         self.exits = 0
         self._frame = 0
+
+    def set_gap(self, gap: float) -> None:
+        """Count in frames ``gap`` camera frames apart from now on (``LineConfig.at_gap``)."""
+        if gap != self._gap:
+            self._gap = gap
+            self.run = self.config.at_gap(gap)
 
     def tracked_ids(self) -> int:
         """How many track ids the counter holds state for (for pruning checks)."""
@@ -215,10 +227,10 @@ class LineCounter:
             if t is not None:
                 self._tracks[tid] = t
         jitter = self._jitter(t, dist) if t is not None else 0.0
-        if t is not None and self.config.smoothing > 0:
+        if t is not None and self.run.smoothing > 0:
             # The foot of a standing or half-hidden person jumps with its box's bottom
             # edge; an exponential average keeps those jumps from reading as crossings.
-            a = 1.0 - self.config.smoothing
+            a = 1.0 - self.run.smoothing
             point = (a * point[0] + (1 - a) * t.seen[0], a * point[1] + (1 - a) * t.seen[1])
             dist = self._distance_of(point)
         if t is not None:
@@ -229,7 +241,7 @@ class LineCounter:
             t.seen, t.seen_dist, t.border = point, dist, beyond
             t.margin_px = self.config.end_margin * height
             t.trail.append(dist)
-            del t.trail[:-(self.config.jitter_window + 1)]
+            del t.trail[:-(self.run.jitter_window + 1)]
         need = max(self.config.band * height, self.config.jitter_band * jitter)
         if t is not None:
             t.need = need
@@ -247,7 +259,7 @@ class LineCounter:
         t.pending += 1
         if t.pending == 1:
             t.first_new = point
-        if t.pending < self.config.min_frames:
+        if t.pending < self.run.min_frames:
             return None
         if t.entered is not None:
             if (dist - t.entered) * side <= need:
@@ -267,7 +279,7 @@ class LineCounter:
         if self.config.jitter_band <= 0:
             return 0.0
         t.raw.append((self._frame, dist))
-        del t.raw[:-self.config.jitter_window]
+        del t.raw[:-self.run.jitter_window]
         r = t.raw
         if len(r) < 3:
             return 0.0
@@ -324,7 +336,7 @@ class LineCounter:
             return None
         best: tuple[float, int] | None = None
         for tid, t in self._tracks.items():
-            if not 0 < t.absent <= self.config.handover_frames or t.class_id != class_id:
+            if not 0 < t.absent <= self.run.handover_frames or t.class_id != class_id:
                 continue
             d = float(np.hypot(t.seen[0] - point[0], t.seen[1] - point[1]))
             if d <= self.config.handover_reach * height and (best is None or d < best[0]):
@@ -336,7 +348,7 @@ class LineCounter:
         for tid in [k for k in self._tracks if k not in seen]:
             t = self._tracks[tid]
             t.absent += 1
-            if t.border is not None and t.absent == self.config.min_frames:
+            if t.border is not None and t.absent == self.run.min_frames:
                 crossing = self._went_out(tid, t)
                 if crossing is not None:
                     out.append(crossing)
@@ -352,13 +364,17 @@ class LineCounter:
 class LineRule:
     """A counting line as a rule: its crossings, and a ``Crossing`` event for each."""
 
-    def __init__(self, config: LineConfig, memory_frames: int = 30) -> None:
+    def __init__(self, config: LineConfig, memory_frames: int = 30,
+                 env: RuleEnv | None = None) -> None:
         self.config = config
         self.rule_id = f"line:{config.id}"
         self.counter = LineCounter(config, memory_frames=memory_frames)
+        self._env = env
 
     def update(self, camera_id: str, ts: datetime, detections: sv.Detections) -> RuleOutput:
-        """Count this frame's crossings."""
+        """Count this frame's crossings (at the camera's current frame gap)."""
+        if self._env is not None:
+            self.counter.set_gap(self._env.frame_gap())
         crossings = self.counter.update(detections)
         events = []
         for c in crossings:
@@ -372,4 +388,4 @@ class LineRule:
 @rule("line")
 def line_rules(camera: CameraConfig, env: RuleEnv) -> Sequence[Rule]:
     """One :class:`LineRule` per configured line."""
-    return [LineRule(ln, env.memory_frames) for ln in camera.lines]
+    return [LineRule(ln, env.memory_frames, env) for ln in camera.lines]

@@ -43,6 +43,9 @@ class RuleEnv:
 
     memory_frames: int = 30
     """Frames the tracker keeps a lost id (rules remember a vanished track as long)."""
+    frame_gap: Callable[[], float] = lambda: 1.0
+    """The typical gap between the camera's analysed frames now, in camera frames (2.0: the
+    loop analyses every other frame; the camera step's tracker clock)."""
 
 
 @dataclass

@@ -61,6 +61,31 @@ class LineConfig(Strict):
     """A track first seen cut by the picture's border came in through it, one last seen so
     went out (``edge.analytics.lines``): lines near the edge count people seen only inside."""
 
+    gap_scaled: bool = True
+    """``min_frames``, ``jitter_window`` and ``handover_frames`` count the camera's frames and
+    ``smoothing`` weighs one camera frame: when the loop analyses only every g-th frame
+    (inference behind the camera) they shrink to as many analysed frames (divided by g,
+    rounded down; at least 1, the jitter window at least 3) and the weight becomes
+    ``smoothing ** g`` (:meth:`at_gap`). Off: they count analysed frames whatever the gap."""
+
+    def at_gap(self, gap: float) -> LineConfig:
+        """These settings for a camera whose analysed frames are ``gap`` camera frames apart.
+
+        >>> line = LineConfig(id="door", start=(0, 0), end=(9, 9))
+        >>> s = line.at_gap(2.0)
+        >>> (s.min_frames, s.jitter_window, s.handover_frames, round(s.smoothing, 2))
+        (1, 5, 5, 0.09)
+        >>> line.at_gap(1.0) is line
+        True
+        """
+        if not self.gap_scaled or gap <= 1.0:
+            return self
+        return self.model_copy(update={
+            "min_frames": max(1, int(self.min_frames / gap)),
+            "jitter_window": max(3, int(self.jitter_window / gap)),
+            "handover_frames": max(1, int(self.handover_frames / gap)),
+            "smoothing": self.smoothing ** gap})
+
     @model_validator(mode="after")
     def _non_degenerate(self) -> LineConfig:
         if tuple(self.start) == tuple(self.end):

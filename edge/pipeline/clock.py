@@ -58,6 +58,12 @@ class FrameClock:
         self._seq = seq
         return self._now
 
+    @property
+    def gap(self) -> float:
+        """The typical gap between analysed frames, in camera frames (1.0: every frame; 2.0:
+        every other one), the median of the latest gaps; 1.0 before the second frame."""
+        return float(median(self._gaps)) if self._gaps else 1.0
+
     def reset(self) -> None:
         """Forget the gaps and start again at 0 (the tracker was reset)."""
         self._gaps.clear()

@@ -120,7 +120,8 @@ class CameraPipeline:
         # The tracker keeps a lost id for lost_track_buffer * frame_rate / 30 frames; rules
         # remember a track just as long.
         self._env = RuleEnv(memory_frames=max(
-            1, int(tracking.lost_track_buffer * frame_rate / 30.0)) + 1)
+            1, int(tracking.lost_track_buffer * frame_rate / 30.0)) + 1,
+            frame_gap=lambda: self.tracker.clock.gap)
         self._feet = FootPoints(memory_frames=self._env.memory_frames)
         self.camera = camera
         self.rules: list[Rule] = []

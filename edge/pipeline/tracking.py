@@ -175,7 +175,9 @@ class ClassGroupTracker:
             high_conf_det_threshold=high_conf)
         self.vehicle_merge_overlap = tracking.vehicle_merge_overlap
         self.duplicate_overlap = tracking.duplicate_overlap
-        self.clock = FrameClock(frame_rate) if tracking.predict_skipped else None
+        self.clock = FrameClock(frame_rate)
+        """The camera's analysed frames: their typical gap, and the tracker's time."""
+        self.predict_skipped = tracking.predict_skipped
 
     @property
     def tracks(self) -> list[Any]:
@@ -189,7 +191,9 @@ class ClassGroupTracker:
         With ``seq``, the camera's frame number, and ``tracking.predict_skipped``, tracks
         are predicted as far as the frames skipped since the last update say
         (:class:`~edge.pipeline.clock.FrameClock`); otherwise one step per update."""
-        timestamp = None if seq is None or self.clock is None else self.clock.time(seq)
+        timestamp = None if seq is None else self.clock.time(seq)
+        if not self.predict_skipped:
+            timestamp = None
         vehicle = _is_vehicle(detections)
         if vehicle.any():
             people_in = detections[~vehicle]
@@ -215,8 +219,7 @@ class ClassGroupTracker:
         """Forget every track and restart the ids at 0."""
         self.people.reset()
         self.vehicles.reset()
-        if self.clock is not None:
-            self.clock.reset()
+        self.clock.reset()
         self.ids.next_id = 0
 
 

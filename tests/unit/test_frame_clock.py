@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from edge.config.models import CANONICAL_CLASSES, CameraConfig, TrackingConfig
+from edge.config.models import CANONICAL_CLASSES, CameraConfig, LineConfig, TrackingConfig
 from edge.pipeline.clock import FrameClock
 from edge.pipeline.step import CameraPipeline, SiteOccupancy
 
@@ -78,3 +78,42 @@ def test_steady_gaps_track_exactly_as_one_step_an_update(gap: int) -> None:
     frames = list(range(1, 90, gap))
     assert run(frames, TrackingConfig(), two_walkers) == run(
         frames, TrackingConfig(predict_skipped=False), two_walkers)
+
+
+def crossings(frames: list[int], gap_scaled: bool, walk: Callable[[int], list[float]]
+              ) -> list[str]:
+    """Directions counted on a vertical line at x 300 when the step analyses ``frames``."""
+    line = {"id": "door", "start": (300, 0), "end": (300, 400), "gap_scaled": gap_scaled}
+    pipe = CameraPipeline(CameraConfig(id="door", url="x.avi", lines=[line]),
+                          TrackingConfig(minimum_consecutive_frames=1), SiteOccupancy(),
+                          fps=10, heartbeat_s=3600)
+    out = []
+    for seq in frames:
+        box = walk(seq)
+        result = pipe.process(seq, NOW, detections(box) if box else detections(),
+                              (0, 0, 640, 400))
+        out += [c.direction for c in result.crossings]
+    return out
+
+
+def test_a_crossing_seen_in_few_analysed_frames_counts_at_a_wide_gap() -> None:
+    # Someone walks out over the line at frame 30 and is hidden (a pillar) from frame 37: the
+    # camera saw them on the far side for 6 frames; a loop analysing every third frame saw
+    # 2 of them, fewer than min_frames: 3.
+    def walk(seq: int) -> list[float]:
+        return walker(seq, speed=4.0, x0=160.0) if seq < 37 else []
+
+    every_third = list(range(3, 60, 3))
+    assert crossings(every_third, True, walk) == ["exit"]
+    assert crossings(every_third, False, walk) == []  # as before: missed
+    assert crossings(list(range(1, 60)), False, walk) == ["exit"]  # every frame: seen
+
+
+def test_line_settings_at_a_gap_count_camera_frames() -> None:
+    line = LineConfig(id="door", start=(0, 0), end=(9, 9), min_frames=6, jitter_window=10,
+                      handover_frames=10, smoothing=0.5)
+    at3 = line.at_gap(3.0)
+    assert (at3.min_frames, at3.jitter_window, at3.handover_frames) == (2, 3, 3)
+    assert at3.smoothing == pytest.approx(0.125)
+    assert line.at_gap(12.0).min_frames == 1
+    assert line.model_copy(update={"gap_scaled": False}).at_gap(3.0).min_frames == 6
