@@ -26,7 +26,7 @@ from pathlib import Path
 from benchconfig import counting_only
 from counting_floor import floor, foot_noise
 from counting_lab import count_error
-from pydantic import ValidationError
+from counting_settings import counter_settings, tracking_settings
 
 from edge.analytics.groundtruth import (
     count_true_crossings,
@@ -120,7 +120,7 @@ def lab_run(args: argparse.Namespace) -> dict[str, object]:
     lines = [ln for d in draws for ln in d]
     truth = {ln: true_crossing_events(tracks, tuple(map(float, ln))) for ln in
              [*lines, *map(tuple, args.line or [])]}
-    counter = lab.default_counter()
+    counter = counter_settings(args.counter or [])
     tracking: dict[str, object] = {}
     trials: list[dict[str, object]] = []
     if args.choose:
@@ -155,30 +155,6 @@ def lab_run(args: argparse.Namespace) -> dict[str, object]:
             "reported_within_annotation": lab.summary(
                 [r["error_within_annotation"] for r in report]) if explain_dir else {},
             "floor": resolution}
-
-
-def tracking_settings(base: TrackingConfig, overrides: list[str]) -> TrackingConfig:
-    """``base`` with ``KEY=VALUE`` overrides (values read as JSON where they parse:
-    ``false``, ``0.3``, ``null``); a bad key or value raises ``ConfigError`` naming it.
-
-    >>> tracking_settings(TrackingConfig(), ["predict_skipped=false"]).predict_skipped
-    False
-    """
-    data = base.model_dump()
-    for item in overrides:
-        key, eq, raw = item.partition("=")
-        if not eq or key not in data:
-            raise ConfigError([f"--tracking {item!r}: expected SETTING=VALUE with a tracking "
-                               f"setting ({', '.join(data)})"])
-        try:
-            data[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            data[key] = raw
-    try:
-        return TrackingConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError([f"--tracking: {e['loc'][0]}: {e['msg']}"
-                           for e in exc.errors()]) from exc
 
 
 FLOOR_BANDS = (0.01, 0.02)
@@ -262,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --random-lines: analyse only some frames, each after the last "
                     "by one of these gaps (drawn the same way every run), as a box whose "
                     "inference cannot keep up with the camera; the truth stays at full rate")
+    ap.add_argument("--counter", action="append", metavar="SETTING=VALUE",
+                    help="with --random-lines: a line counter setting other than its default "
+                    "(repeat), e.g. gap_scaled=false")
     ap.add_argument("--tracking", action="append", metavar="SETTING=VALUE",
                     help="with --random-lines: a tracker setting other than the config's "
                     "(repeat), e.g. predict_skipped=false")
@@ -270,8 +249,13 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("give --line at least once, or --random-lines N")
     if min(args.gaps) < 1 or (args.gaps != [1] and not args.random_lines):
         ap.error("--gaps needs whole numbers of frames, 1 or more, and --random-lines")
-    if args.tracking and not args.random_lines:
-        ap.error("--tracking needs --random-lines")
+    if (args.tracking or args.counter) and not args.random_lines:
+        ap.error("--counter and --tracking need --random-lines")
+    try:
+        counter_settings(args.counter or [])
+        tracking_settings(TrackingConfig(), args.tracking or [])
+    except ValueError as exc:
+        ap.error(str(exc))
     rc, result = lab.run_quietly("eval_counting", args,
                                  lambda a: lab_run(a) if a.random_lines else evaluate(a))
     if result is None:

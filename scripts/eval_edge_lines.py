@@ -31,10 +31,10 @@ from typing import Any
 
 import counting_lab as lab
 from counting_explain import causes, score_lines
+from counting_settings import counter_settings
 from eval_counting import build_settings
 
 from edge.analytics.groundtruth import load_mot, true_crossing_events
-from edge.config.models import LineConfig
 
 ROIS = ((150, 150, 620, 576), (100, 200, 680, 576), (100, 60, 680, 320))
 """Default regions: borders at least 88 px inside PETS' frame, where every person is still
@@ -42,27 +42,6 @@ annotated (each annotation starts or ends within 60 px of the frame's left or ri
 30 px of its bottom). The first two have left and right borders in the walkers' way, the
 second a top border across the far path too, the third a bottom border that people walk
 over toward the camera (their feet leave the picture first)."""
-
-
-def counter_settings(overrides: list[str]) -> dict[str, Any]:
-    """The line counter's defaults (``LineConfig``), with ``KEY=VALUE`` overrides (each value
-    read as JSON, else as a string).
-
-    Raises:
-        ValueError: an override without ``=`` or naming no counter setting.
-    """
-    counter = lab.default_counter()
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep or key not in LineConfig.model_fields or key in ("id", "start", "end"):
-            raise ValueError(f"--counter {item!r}: expected SETTING=VALUE with a line "
-                             f"counter setting ({', '.join(lab.COUNTER_GRID)}, ...)")
-        try:
-            counter[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            counter[key] = raw
-    LineConfig(id="x", start=(0, 0), end=(1, 1), **counter)  # a bad value is named here
-    return counter
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from types import ModuleType
 
 import pytest
 
-from edge.config import ConfigError
 from edge.config.models import TrackingConfig
 from tests.conftest import load_script
 
@@ -36,20 +35,25 @@ def test_analysed_frames_keep_the_videos_numbers_and_the_same_draw(lab: ModuleTy
         lab.analysed_frames(9, (0, 2))
 
 
-def test_tracking_overrides_are_validated_by_name(ec: ModuleType) -> None:
-    t = ec.tracking_settings(TrackingConfig(), ["predict_skipped=false", "lost_track_buffer=90"])
+def test_tracking_and_counter_overrides_are_validated_by_name(ec: ModuleType) -> None:
+    cs = load_script("counting_settings")
+    t = cs.tracking_settings(TrackingConfig(), ["predict_skipped=false", "lost_track_buffer=90"])
     assert (t.predict_skipped, t.lost_track_buffer) == (False, 90)
-    with pytest.raises(ConfigError, match="predict_skiped"):
-        ec.tracking_settings(TrackingConfig(), ["predict_skiped=false"])
-    with pytest.raises(ConfigError, match="lost_track_buffer"):
-        ec.tracking_settings(TrackingConfig(), ["lost_track_buffer=-1"])
+    with pytest.raises(ValueError, match="predict_skiped"):
+        cs.tracking_settings(TrackingConfig(), ["predict_skiped=false"])
+    with pytest.raises(ValueError, match="--tracking lost_track_buffer"):
+        cs.tracking_settings(TrackingConfig(), ["lost_track_buffer=-1"])
+    assert cs.counter_settings(["gap_scaled=false"])["gap_scaled"] is False
+    with pytest.raises(ValueError, match="--counter min_frames"):
+        cs.counter_settings(["min_frames=0"])
 
 
 @pytest.mark.parametrize("argv, message", [
     (["--line", "0", "0", "9", "9", "--gaps", "2"], "--gaps needs"),
     (["--random-lines", "4", "--gaps", "0", "1"], "--gaps needs"),
     (["--line", "0", "0", "9", "9", "--tracking", "predict_skipped=false"],
-     "--tracking needs"),
+     "--counter and --tracking need"),
+    (["--random-lines", "4", "--counter", "gap_scaled=maybe"], "--counter gap_scaled"),
 ])
 def test_bad_arguments_are_named(ec: ModuleType, argv: list[str], message: str,
                                  capsys: pytest.CaptureFixture[str]) -> None:
