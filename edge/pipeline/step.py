@@ -121,7 +121,7 @@ class CameraPipeline:
         # remember a track just as long.
         self._env = RuleEnv(memory_frames=max(
             1, int(tracking.lost_track_buffer * frame_rate / 30.0)) + 1,
-            frame_gap=lambda: self.tracker.clock.gap)
+            frame_gap=lambda: self.frame_gap)
         self._feet = FootPoints(memory_frames=self._env.memory_frames)
         self.camera = camera
         self.rules: list[Rule] = []
@@ -139,6 +139,13 @@ class CameraPipeline:
         self.camera = camera
         self.rules = build_rules(camera, self._env, keep=self.rules)
         self._occupancy_lines = {ln.id for ln in camera.lines if ln.counts_occupancy}
+
+    @property
+    def frame_gap(self) -> float:
+        """Typical camera frames between two analysed frames lately (1.0: every frame; more
+        when inference is behind the camera: README, "Counting when the box cannot keep
+        up")."""
+        return self.tracker.clock.gap
 
     @property
     def counters(self) -> list[LineRule]:
@@ -171,6 +178,7 @@ class CameraPipeline:
                 and APPEARANCE not in detections.data):
             detections.data[APPEARANCE] = describe(image, detections.xyxy)
         tracked = self.tracker.update(detections, seq)
+        metrics.CAMERA_FRAME_GAP.labels(self.camera_id).set(self.frame_gap)
         if bounds is not None and tracked.tracker_id is not None:
             fx, fy = self._feet.points(tracked.xyxy, tracked.tracker_id, bounds)
             tracked.data[FEET] = np.column_stack([fx, fy])

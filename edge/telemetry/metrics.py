@@ -19,6 +19,9 @@ CAMERA_RECONNECTS = Counter("edge_camera_reconnects_total", "Stream reopen attem
 CAMERA_LAST_FRAME_AGE = Gauge("edge_camera_last_frame_age_seconds",
                               "Seconds since the last decoded frame", ["camera"])
 CAMERA_DECODE_FPS = Gauge("edge_camera_decode_fps", "Decoded frames per second", ["camera"])
+CAMERA_FRAME_GAP = Gauge(
+    "edge_camera_frame_gap",
+    "Typical camera frames between two analysed frames (1: every frame analysed)", ["camera"])
 FRAME_AGE = Histogram(
     "edge_frame_age_seconds", "Age of a frame when inference takes it", ["camera"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2))

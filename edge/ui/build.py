@@ -77,6 +77,10 @@ def console_context(app: App) -> ConsoleContext:
         pipelines = app.loop.pipelines if app.loop is not None else {}
         return {cid: p.zone_counts() for cid, p in list(pipelines.items())}
 
+    def frame_gaps() -> dict[str, float]:
+        pipelines = app.loop.pipelines if app.loop is not None else {}
+        return {cid: p.frame_gap for cid, p in list(pipelines.items())}
+
     faces = _has_face_engine()
     return ConsoleContext(
         settings=lambda: app.settings, config_path=app.config_path,
@@ -89,7 +93,7 @@ def console_context(app: App) -> ConsoleContext:
         token=os.environ.get(app.settings.api.token_env) or None,
         loop_fps=app.loop_fps, store_backlog=app.writer.backlog,
         services=lambda: {getattr(s, "name", ""): s for s in app.services},
-        zone_counts=zone_counts)
+        zone_counts=zone_counts, frame_gaps=frame_gaps)
 
 
 def _has_face_engine() -> bool:

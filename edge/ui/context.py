@@ -45,6 +45,7 @@ class ConsoleContext:
         store_backlog: events waiting for the writer.
         services: ``{name: object}`` of running track services (health reads their state).
         zone_counts: ``{camera_id: {zone_id: tracks inside}}`` of the running pipelines.
+        frame_gaps: ``{camera_id: typical camera frames between analysed frames}``.
     """
 
     settings: Callable[[], Settings]
@@ -66,6 +67,7 @@ class ConsoleContext:
     store_backlog: Callable[[], int] = lambda: 0
     services: Callable[[], dict[str, Any]] = field(default=lambda: {})
     zone_counts: Callable[[], dict[str, dict[str, int]]] = field(default=lambda: {})
+    frame_gaps: Callable[[], dict[str, float]] = field(default=lambda: {})
 
     def camera(self, camera_id: str) -> CameraConfig | None:
         """The camera's current settings, or None when it is not configured."""

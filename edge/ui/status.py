@@ -25,12 +25,18 @@ class CameraState:
     occupancy: int
     entries: int
     exits: int
+    frame_gap: float = 1.0
+    """Typical camera frames between two analysed frames (1.0: every frame analysed)."""
+    counts_lines: bool = False
+    """Whether the camera has counting lines (which count less well when frames are
+    skipped: README, "Counting when the box cannot keep up")."""
 
 
 def camera_states(ctx: ConsoleContext) -> list[CameraState]:
     """Every configured camera, in the config's order."""
     live = ctx.cameras()
     counts = ctx.live_counts()
+    gaps = ctx.frame_gaps()
     out = []
     for cfg in ctx.settings().cameras:
         cam = live.get(cfg.id)
@@ -51,5 +57,6 @@ def camera_states(ctx: ConsoleContext) -> list[CameraState]:
         out.append(CameraState(
             cfg.id, cfg.name or cfg.id, state, why, round(h.decode_fps, 1),
             None if age is None else round(age, 1), h.width, h.height, h.frames, h.reconnects,
-            c.get("occupancy", 0), c.get("entries", 0), c.get("exits", 0)))
+            c.get("occupancy", 0), c.get("entries", 0), c.get("exits", 0),
+            round(gaps.get(cfg.id, 1.0), 1), bool(cfg.lines)))
     return out

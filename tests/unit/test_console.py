@@ -275,3 +275,20 @@ def test_live_view_draws_only_when_watched_and_at_a_capped_rate(tmp_path: Path) 
     assert live.jpeg("door")[1] == 3 and live.encodes == 2  # type: ignore[index]
     assert live.jpeg("door")[1] == 3 and live.encodes == 2  # type: ignore[index]  # no new frame
     assert live.jpeg("nope") is None
+
+
+def test_the_health_page_says_when_a_counting_camera_skips_frames(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from edge.capture.camera import CameraHealth
+
+    client, _, _, ctx = make(tmp_path)
+    health = CameraHealth(up=True, frames=900, decode_fps=25.0, last_frame_at=time.monotonic())
+    ctx.cameras = lambda: {"door": SimpleNamespace(health=health)}  # type: ignore[assignment,return-value]
+    ctx.frame_gaps = lambda: {"door": 3.0}
+    door = client.get("/health.json").json()["cameras"][0]
+    assert (door["frame_gap"], door["counts_lines"]) == (3.0, True)
+    panel = client.get("/health/panel").text
+    assert "1 frame in 3.0: lines count less well" in panel
+    ctx.frame_gaps = lambda: {"door": 1.0}
+    assert "every frame" in client.get("/health/panel").text
