@@ -252,6 +252,7 @@ TRACKER_GRID: dict[str, list[Any]] = {
     "duplicate_overlap": [None, 0.8],
     "appearance_weight": [0.0, 0.5, 1.0],
     "predict_skipped": [False, True],
+    "gap_buffer": [0.0, 4.0],
 }
 """Tracker settings searched after them, in the same descent (``TrackingConfig`` fields)."""
 

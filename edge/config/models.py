@@ -209,6 +209,13 @@ class TrackingConfig(Strict):
     its tracks as many steps ahead as the usual gap between analysed frames was exceeded
     (:mod:`edge.pipeline.clock`); off: one step per analysed frame whatever the gap. Changes
     nothing while frames come at a steady rate."""
+    gap_buffer: float = Field(4.0, ge=0.0, le=50.0)
+    """Boxes are matched to tracks as if wider and taller, on each side, by this fraction of
+    their size per second between two analysed frames beyond the first 0.15 s (buffered
+    IoU, ``trackers.BIoU``; seconds at ``frame_rate`` or the camera's fps): people who
+    walked further than their own width between two analysed frames keep their tracks.
+    Nothing changes at 7 fps and faster; 0 turns it off. With ``appearance_weight`` above
+    0 the colour-aware match is used instead."""
     duplicate_overlap: float | None = Field(None, gt=0.0, le=1.0)
     """People only: drop a person's box whose overlap with a more confident one, as
     intersection over the smaller box, exceeds this (one person seen as a whole body and

@@ -30,6 +30,7 @@ import numpy as np
 import supervision as sv
 from trackers import ByteTrackTracker
 from trackers.utils.detections import default_confidences
+from trackers.utils.iou import BIoU
 
 from edge.config.models import CANONICAL_CLASSES, VEHICLE_CLASSES, TrackingConfig
 from edge.pipeline.appearance import APPEARANCE, AppearanceIoU
@@ -71,9 +72,14 @@ class GroupTracker(ByteTrackTracker):
     def __init__(self, ids: IdCounter, appearance_weight: float = 0.0, **kwargs: Any) -> None:
         self._ids = ids
         self._looks: AppearanceIoU | None = None
+        self.buffered: BIoU | None = None
+        """The overlap its matches use when it has no colours: plain IoU while its
+        ``buffer_ratio`` is 0 (``tracking.gap_buffer``, set per update)."""
         if appearance_weight > 0:
             self._looks = kwargs["iou"] = AppearanceIoU(
                 appearance_weight, kwargs.get("minimum_iou_threshold", 0.1))
+        else:
+            self.buffered = kwargs["iou"] = BIoU(0.0)
         self._stage = 0
         self._signatures = np.empty((0, 0), np.float32)
         self._columns: list[np.ndarray] = []
@@ -178,6 +184,7 @@ class ClassGroupTracker:
         self.clock = FrameClock(frame_rate)
         """The camera's analysed frames: their typical gap, and the tracker's time."""
         self.predict_skipped = tracking.predict_skipped
+        self.gap_buffer = tracking.gap_buffer
 
     @property
     def tracks(self) -> list[Any]:
@@ -194,6 +201,10 @@ class ClassGroupTracker:
         timestamp = None if seq is None else self.clock.time(seq)
         if not self.predict_skipped:
             timestamp = None
+        buffer = buffer_ratio(self.gap_buffer, self.clock.last_gap / self.clock.frame_rate)
+        for group in (self.people, self.vehicles):
+            if group.buffered is not None:
+                group.buffered.buffer_ratio = buffer
         vehicle = _is_vehicle(detections)
         if vehicle.any():
             people_in = detections[~vehicle]
@@ -221,6 +232,21 @@ class ClassGroupTracker:
         self.vehicles.reset()
         self.clock.reset()
         self.ids.next_id = 0
+
+
+BUFFER_FREE_S = 0.15
+"""Seconds between analysed frames that need no buffer (about 7 fps, the rate the
+tracker's thresholds were chosen at)."""
+
+
+def buffer_ratio(gap_buffer: float, interval_s: float) -> float:
+    """How much larger boxes are matched (``trackers.BIoU``'s ratio) after ``interval_s``
+    seconds since the last analysed frame (``tracking.gap_buffer``).
+
+    >>> buffer_ratio(4.0, 0.1), buffer_ratio(4.0, 0.6)
+    (0.0, 1.8)
+    """
+    return round(gap_buffer * max(0.0, interval_s - BUFFER_FREE_S), 6)
 
 
 def vehicle_thresholds(tracking: TrackingConfig) -> tuple[float, float]:

@@ -59,10 +59,14 @@ def test_a_walker_keeps_its_id_across_a_burst_of_skipped_frames() -> None:
     # Every frame to 12, then the loop falls behind for 6 frames (54 px of walking, more
     # than the box's width): one step of prediction leaves the box behind.
     frames = [*range(1, 13), 18, 19, 20, 21]
-    with_prediction = run(frames, TrackingConfig())
-    one_step = run(frames, TrackingConfig(predict_skipped=False))
+    with_prediction = run(frames, TrackingConfig(gap_buffer=0.0))
+    one_step = run(frames, TrackingConfig(predict_skipped=False, gap_buffer=0.0))
+    buffered = run(frames, TrackingConfig(predict_skipped=False))
     assert {i for ids in with_prediction for i in ids if i >= 0} == {0}
-    assert len({i for ids in one_step for i in ids if i >= 0}) == 2  # today: a new id
+    assert len({i for ids in one_step for i in ids if i >= 0}) == 2  # before: a new id
+    # The buffer alone (0.6 s since the last analysed frame at 10 fps: boxes matched 1.8
+    # times wider on each side) keeps it too.
+    assert {i for ids in buffered for i in ids if i >= 0} == {0}
 
 
 @pytest.mark.parametrize("gap", [1, 3])
@@ -117,3 +121,21 @@ def test_line_settings_at_a_gap_count_camera_frames() -> None:
     assert at3.smoothing == pytest.approx(0.125)
     assert line.at_gap(12.0).min_frames == 1
     assert line.model_copy(update={"gap_scaled": False}).at_gap(3.0).min_frames == 6
+
+
+def test_a_fast_walker_seen_every_third_frame_is_tracked_with_the_buffer() -> None:
+    # 20 px a frame, a box 40 px wide: 60 px between analysed frames, no overlap at all.
+    frames = list(range(1, 40, 3))
+
+    def fast(seq: int) -> list[list[float]]:
+        return [walker(seq, speed=20.0)]
+
+    plain = {i for ids in run(frames, TrackingConfig(gap_buffer=0.0), fast) for i in ids}
+    buffered = {i for ids in run(frames, TrackingConfig(), fast) for i in ids}
+    assert plain == {-1}  # before: never two matches in a row, never an id
+    assert buffered == {-1, 0}  # one id, after its first two frames
+
+
+def test_the_buffer_changes_nothing_at_full_rate() -> None:
+    frames = list(range(1, 60))
+    assert run(frames, TrackingConfig()) == run(frames, TrackingConfig(gap_buffer=0.0))
