@@ -50,20 +50,30 @@ eval: models media
 	  --line 384 0 384 576 --line 0 300 768 300 --line 0 400 768 400 \
 	  --random-lines 40 --seed 7 3 5 11 --choose --explain var/eval/counting
 	# the same lines when inference cannot keep up with the camera: analysed frames 1, 1, 1
-	# or 4 apart (a slow pass of the loop now and then) and every third frame, as today and
-	# as before (one tracker step an update, counter settings in analysed frames)
+	# or 4 apart (a slow pass of the loop now and then), every third and every sixth frame,
+	# as today and as before (one tracker step an update, plain overlap, counter settings
+	# in analysed frames)
 	$(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
 	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --random-lines 40 --seed 7 3 5 11 \
 	  --gaps 1 1 1 4
 	$(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
 	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --random-lines 40 --seed 7 3 5 11 \
-	  --gaps 1 1 1 4 --tracking predict_skipped=false --counter gap_scaled=false
+	  --gaps 1 1 1 4 --tracking predict_skipped=false --tracking gap_buffer=0 \
+	  --counter gap_scaled=false
 	$(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
 	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --random-lines 40 --seed 7 3 5 11 \
 	  --gaps 3
 	$(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
 	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --random-lines 40 --seed 7 3 5 11 \
-	  --gaps 3 --tracking predict_skipped=false --counter gap_scaled=false
+	  --gaps 3 --tracking predict_skipped=false --tracking gap_buffer=0 \
+	  --counter gap_scaled=false
+	$(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
+	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --random-lines 40 --seed 7 3 5 11 \
+	  --gaps 6
+	$(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
+	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --random-lines 40 --seed 7 3 5 11 \
+	  --gaps 6 --tracking predict_skipped=false --tracking gap_buffer=0 \
+	  --counter gap_scaled=false
 	# the refiner only near lines (models[].refine.near): accuracy and frames refined per
 	# value, chosen on the same even lines, reported on the odd ones and the three above
 	$(BIN)/python scripts/eval_refine_near.py --config $(CONFIG) --model person \

@@ -44,8 +44,6 @@ class FrameClock:
         self._gaps: deque[int] = deque(maxlen=window)
         self._seq: int | None = None
         self._now = 0.0
-        self.last_gap = 1
-        """Camera frames between the latest analysed frame and the one before it."""
 
     def time(self, seq: int) -> float:
         """The tracker time of frame ``seq`` (seconds at ``frame_rate``): the last one's
@@ -56,7 +54,6 @@ class FrameClock:
             if gap <= 0:
                 gap = round(median(self._gaps)) if self._gaps else 1
             self._gaps.append(gap)
-            self.last_gap = gap
             self._now += gap / median(self._gaps) / self.frame_rate
         self._seq = seq
         return self._now
@@ -72,4 +69,3 @@ class FrameClock:
         self._gaps.clear()
         self._seq = None
         self._now = 0.0
-        self.last_gap = 1

@@ -201,7 +201,9 @@ class ClassGroupTracker:
         timestamp = None if seq is None else self.clock.time(seq)
         if not self.predict_skipped:
             timestamp = None
-        buffer = buffer_ratio(self.gap_buffer, self.clock.last_gap / self.clock.frame_rate)
+        # The usual gap, not this frame's: a burst of skipped frames is the clock's to
+        # predict across (a buffer for it too made uneven gaps worse, README).
+        buffer = buffer_ratio(self.gap_buffer, self.clock.gap / self.clock.frame_rate)
         for group in (self.people, self.vehicles):
             if group.buffered is not None:
                 group.buffered.buffer_ratio = buffer
