@@ -16,6 +16,11 @@ In the people's group, with ``tracking.duplicate_overlap``, a box mostly inside 
 confident one is dropped (one person seen as a whole body and again as a torso): every box
 filter before tracking is here.
 
+When the loop cannot keep up with a camera, both trackers are told how far to predict
+(``tracking.predict_skipped``, :mod:`edge.pipeline.clock`), and boxes are matched as
+buffered IoU, larger by ``tracking.gap_buffer`` box-sizes per second of the usual gap
+between analysed frames beyond 0.15 s (``trackers.BIoU``; plain IoU at 7 fps and faster).
+
 With ``tracking.appearance_weight``, the people's tracker compares colours too
 (:mod:`edge.pipeline.appearance`): the library's own hook for the similarity (``iou``) gets
 each stage's tracklets and box signatures, and the association step folds each confident
