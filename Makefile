@@ -53,27 +53,11 @@ eval: models media
 	# or 4 apart (a slow pass of the loop now and then), every third and every sixth frame,
 	# as today and as before (one tracker step an update, plain overlap, counter settings
 	# in analysed frames)
-	$(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
-	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --random-lines 40 --seed 7 3 5 11 \
-	  --gaps 1 1 1 4
-	$(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
-	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --random-lines 40 --seed 7 3 5 11 \
-	  --gaps 1 1 1 4 --tracking predict_skipped=false --tracking gap_buffer=0 \
-	  --counter gap_scaled=false
-	$(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
-	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --random-lines 40 --seed 7 3 5 11 \
-	  --gaps 3
-	$(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
-	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --random-lines 40 --seed 7 3 5 11 \
-	  --gaps 3 --tracking predict_skipped=false --tracking gap_buffer=0 \
-	  --counter gap_scaled=false
-	$(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
-	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --random-lines 40 --seed 7 3 5 11 \
-	  --gaps 6
-	$(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
-	  --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --random-lines 40 --seed 7 3 5 11 \
-	  --gaps 6 --tracking predict_skipped=false --tracking gap_buffer=0 \
-	  --counter gap_scaled=false
+	for gaps in "1 1 1 4" 3 6; do for before in "" "--tracking predict_skipped=false \
+	    --tracking gap_buffer=0 --counter gap_scaled=false"; do \
+	  $(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
+	    --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --random-lines 40 \
+	    --seed 7 3 5 11 --gaps $$gaps $$before || exit 1; done; done
 	# the refiner only near lines (models[].refine.near): accuracy and frames refined per
 	# value, chosen on the same even lines, reported on the odd ones and the three above
 	$(BIN)/python scripts/eval_refine_near.py --config $(CONFIG) --model person \
