@@ -14,6 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 SILENT_METRIC = "edge_vehicle_model_silent_seconds"
 """The gauge :class:`edge.pipeline.blindspot.BlindSpotTracker` exports."""
+GAP_METRIC = "edge_camera_frame_gap"
+"""The gauge the camera step exports: camera frames between two analysed ones."""
 
 
 class ScrapeError(RuntimeError):
@@ -91,3 +93,20 @@ def model_silences(text: str) -> list[ModelSilence]:
     except ValueError as exc:
         raise ScrapeError(f"the metrics endpoint sent unreadable text: {exc}") from None
     return sorted(out, key=lambda s: (s.camera, s.model))
+
+
+def camera_gauge(text: str, metric: str) -> dict[str, float]:
+    """``{camera: value}`` of the gauge ``metric`` in exposition ``text``.
+
+    >>> camera_gauge('edge_camera_frame_gap{camera="gate"} 19.0\\n', GAP_METRIC)
+    {'gate': 19.0}
+
+    Raises:
+        ScrapeError: the text is not Prometheus exposition format.
+    """
+    try:
+        return {sample.labels.get("camera", "?"): float(sample.value)
+                for family in text_string_to_metric_families(text) if family.name == metric
+                for sample in family.samples if sample.name == metric}
+    except ValueError as exc:
+        raise ScrapeError(f"the metrics endpoint sent unreadable text: {exc}") from None

@@ -180,3 +180,55 @@ def test_scrape_names_a_wrong_answer() -> None:
             scrape(f"http://127.0.0.1:{exp.port}/metrics")
     finally:
         exp.close()
+
+
+GAP_TEXT = """\
+# HELP edge_camera_frame_gap Typical camera frames between two analysed frames
+# TYPE edge_camera_frame_gap gauge
+edge_camera_frame_gap{camera="mast"} 19.0
+edge_camera_frame_gap{camera="gate"} 1.0
+"""
+
+
+def gap_config(tmp_path: Path, port: int) -> Path:
+    """Two cameras that count lines (mast, gate) and one that does not (yard)."""
+    line = [{"id": "door", "start": [0, 10], "end": [100, 10]}]
+    cfg = tmp_path / "g.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "models": [{"name": "person", "source": "missing.pt"}],
+        "cameras": [{"id": "mast", "url": "rtsp://127.0.0.1:9/m", "lines": line},
+                    {"id": "gate", "url": "rtsp://127.0.0.1:9/g", "lines": line},
+                    {"id": "yard", "url": "rtsp://127.0.0.1:9/y"}],
+        "metrics": {"host": "127.0.0.1", "port": port},
+        "storage": {"path": str(tmp_path / "d.db")}}))
+    return cfg
+
+
+def test_doctor_warns_about_a_counting_camera_whose_frames_are_skipped(tmp_path: Path) -> None:
+    exp = Exporter(GAP_TEXT + 'edge_camera_frame_gap{camera="yard"} 46.0\n')
+    try:
+        checks = doctor._frame_gaps(load_settings(gap_config(tmp_path, exp.port)))
+    finally:
+        exp.close()
+    warn = [c for c in checks if c[1] == doctor.WARN]
+    assert [c[0] for c in warn] == ["counting rate of camera mast"]  # yard counts nothing
+    assert warn[0][2].startswith("1 frame in 19 analysed: inference is behind this camera")
+    assert ("counting rate", True, "every frame analysed on gate") in checks
+
+
+def test_doctor_reads_the_gap_the_camera_step_exports(tmp_path: Path) -> None:
+    """The whole channel: camera step -> gauge -> exporter -> scrape -> WARN."""
+    from datetime import datetime, timezone
+
+    import supervision as sv
+
+    from edge.config.models import CameraConfig, TrackingConfig
+    from edge.pipeline.step import CameraPipeline, SiteOccupancy
+
+    pipe = CameraPipeline(CameraConfig(id="mast", url="x"), TrackingConfig(), SiteOccupancy())
+    for seq in range(1, 40, 3):  # the loop analyses every third frame
+        pipe.process(seq, datetime.now(timezone.utc), sv.Detections.empty())
+    port = metrics.serve("127.0.0.1", 0)
+    checks = doctor._frame_gaps(load_settings(gap_config(tmp_path, port)))
+    assert ("counting rate of camera mast", doctor.WARN) in [(c[0], c[1]) for c in checks]
+    assert any(c[2].startswith("1 frame in 3 analysed") for c in checks)
