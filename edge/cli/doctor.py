@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import typer
 
@@ -22,6 +23,7 @@ WARN = "WARN"
 """Outcome of a check that found something to look at, without failing the run."""
 SKIP = "SKIP"
 """Outcome of a check that could not be made (the daemon is not running, say)."""
+T = TypeVar("T")
 Check = tuple[str, bool | str, str]
 """(name, outcome, detail): outcome True is OK, False is FAIL, or :data:`WARN` / :data:`SKIP`."""
 
@@ -156,10 +158,10 @@ def _duration(seconds: float) -> str:
     return f"{h} h {m} min" if h else f"{m} min"
 
 
-def _daemon_metrics(settings: Settings, name: str, what: str
-                    ) -> tuple[str, str] | list[Check]:
-    """(URL, exposition text) of the running daemon's exporter, or the SKIP check ``name``
-    saying why ``what`` cannot be checked."""
+def _daemon_metrics(settings: Settings, name: str, what: str, read: Callable[[str], T]
+                    ) -> tuple[str, T] | list[Check]:
+    """(URL, ``read`` of the exposition text) of the running daemon's exporter, or the SKIP
+    check ``name`` saying why ``what`` cannot be checked."""
     from edge.telemetry.scrape import ScrapeError, metrics_url, scrape
 
     m = settings.metrics
@@ -169,7 +171,7 @@ def _daemon_metrics(settings: Settings, name: str, what: str
         return [(name, SKIP, "cannot check: metrics.port is 0 (a new port each run)")]
     url = metrics_url(m.host, m.port)
     try:
-        return url, scrape(url)
+        return url, read(scrape(url))
     except ScrapeError as exc:
         return [(name, SKIP, f"cannot check {what}: {exc}")]
 
@@ -178,17 +180,14 @@ def _frame_gaps(settings: Settings) -> list[Check]:
     """Ask the running daemon whether it analyses every frame of the cameras that count
     lines: a loop behind its cameras counts less well (README, "Counting when the box
     cannot keep up")."""
-    from edge.telemetry.scrape import GAP_METRIC, ScrapeError, camera_gauge
+    from edge.telemetry.scrape import GAP_METRIC, camera_gauge
 
     name = "counting rate"
-    got = _daemon_metrics(settings, name, "how many frames the lines see")
+    got = _daemon_metrics(settings, name, "how many frames the lines see",
+                          lambda text: camera_gauge(text, GAP_METRIC))
     if isinstance(got, list):
         return got
-    url, text = got
-    try:
-        gaps = camera_gauge(text, GAP_METRIC)
-    except ScrapeError as exc:
-        return [(name, SKIP, f"cannot check how many frames the lines see: {exc}")]
+    url, gaps = got
     counting = [c.id for c in settings.cameras if c.enabled and c.lines and c.id in gaps]
     if not counting:
         return [(name, True, f"the daemon ({url}) reports no camera with lines yet")]
@@ -212,17 +211,13 @@ def _vehicle_models(settings: Settings) -> list[Check]:
     """Ask the running daemon whether a vehicle model has gone blind on a camera: no vehicle
     for ``silent_warn_s`` while the picture kept changing (edge.pipeline.blindspot)."""
     from edge.config.models import ModelConfig
-    from edge.telemetry.scrape import ScrapeError, model_silences
+    from edge.telemetry.scrape import model_silences
 
     name = "vehicle models"
-    got = _daemon_metrics(settings, name, "whether they see vehicles")
+    got = _daemon_metrics(settings, name, "whether they see vehicles", model_silences)
     if isinstance(got, list):
         return got
-    url, text = got
-    try:
-        silences = model_silences(text)
-    except ScrapeError as exc:
-        return [(name, SKIP, f"cannot check whether they see vehicles: {exc}")]
+    url, silences = got
     if not silences:
         return [(name, True, f"the daemon ({url}) reports no vehicle model on any camera")]
     default = ModelConfig.model_fields["silent_warn_s"].default
