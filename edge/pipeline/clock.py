@@ -44,6 +44,7 @@ class FrameClock:
         self._gaps: deque[int] = deque(maxlen=window)
         self._seq: int | None = None
         self._now = 0.0
+        self._typical = 1.0
 
     def time(self, seq: int) -> float:
         """The tracker time of frame ``seq`` (seconds at ``frame_rate``): the last one's
@@ -52,9 +53,10 @@ class FrameClock:
         if self._seq is not None:
             gap = seq - self._seq
             if gap <= 0:
-                gap = round(median(self._gaps)) if self._gaps else 1
+                gap = round(self._typical)
             self._gaps.append(gap)
-            self._now += gap / median(self._gaps) / self.frame_rate
+            self._typical = float(median(self._gaps))
+            self._now += gap / self._typical / self.frame_rate
         self._seq = seq
         return self._now
 
@@ -62,10 +64,11 @@ class FrameClock:
     def gap(self) -> float:
         """The typical gap between analysed frames, in camera frames (1.0: every frame; 2.0:
         every other one), the median of the latest gaps; 1.0 before the second frame."""
-        return float(median(self._gaps)) if self._gaps else 1.0
+        return self._typical
 
     def reset(self) -> None:
         """Forget the gaps and start again at 0 (the tracker was reset)."""
         self._gaps.clear()
         self._seq = None
         self._now = 0.0
+        self._typical = 1.0
