@@ -74,24 +74,28 @@ def scrape(url: str, timeout_s: float = 3.0) -> str:
     return res.text
 
 
+def _samples(text: str, metric: str) -> list[tuple[dict[str, str], float]]:
+    """(labels, value) of every sample of ``metric`` in exposition ``text``.
+
+    Raises:
+        ScrapeError: the text is not Prometheus exposition format.
+    """
+    try:
+        return [(sample.labels, float(sample.value))
+                for family in text_string_to_metric_families(text) if family.name == metric
+                for sample in family.samples if sample.name == metric]
+    except ValueError as exc:
+        raise ScrapeError(f"the metrics endpoint sent unreadable text: {exc}") from None
+
+
 def model_silences(text: str) -> list[ModelSilence]:
     """The ``edge_vehicle_model_silent_seconds`` series in exposition ``text``.
 
     Raises:
         ScrapeError: the text is not Prometheus exposition format.
     """
-    out = []
-    try:
-        for family in text_string_to_metric_families(text):
-            if family.name != SILENT_METRIC:
-                continue
-            for sample in family.samples:
-                if sample.name == SILENT_METRIC:
-                    out.append(ModelSilence(sample.labels.get("camera", "?"),
-                                            sample.labels.get("model", "?"),
-                                            float(sample.value)))
-    except ValueError as exc:
-        raise ScrapeError(f"the metrics endpoint sent unreadable text: {exc}") from None
+    out = [ModelSilence(labels.get("camera", "?"), labels.get("model", "?"), value)
+           for labels, value in _samples(text, SILENT_METRIC)]
     return sorted(out, key=lambda s: (s.camera, s.model))
 
 
@@ -104,9 +108,4 @@ def camera_gauge(text: str, metric: str) -> dict[str, float]:
     Raises:
         ScrapeError: the text is not Prometheus exposition format.
     """
-    try:
-        return {sample.labels.get("camera", "?"): float(sample.value)
-                for family in text_string_to_metric_families(text) if family.name == metric
-                for sample in family.samples if sample.name == metric}
-    except ValueError as exc:
-        raise ScrapeError(f"the metrics endpoint sent unreadable text: {exc}") from None
+    return {labels.get("camera", "?"): value for labels, value in _samples(text, metric)}
