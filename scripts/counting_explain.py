@@ -284,14 +284,15 @@ def write_strips(video: Path, errors: Sequence[Explained], lines: Sequence[Line]
 def score_lines(detections: list, group: Sequence[Line], truth: dict, settings: Settings,
                 fps: float, counter: dict, bounds: Bounds | None, tracks: dict[int, Track],
                 video: Path, explain: Path | None = None,
-                gaps: Sequence[int] = (1,)) -> list[dict]:
+                gaps: Sequence[int] = (1,), every: int = 1) -> list[dict]:
     """Replay ``group`` on ``detections`` and score each line against ``truth`` (line ->
     true crossings): true and counted entries and exits and the error; with ``explain``,
     every error with its cause (picture strips written there) and the line's error with
     the crossings made outside the annotation left out. ``gaps``: between the analysed
-    frames (:func:`counting_lab.analysed_frames`)."""
+    frames (:func:`counting_lab.analysed_frames`); ``every``: the camera's frames
+    (:func:`counting_lab.replay`)."""
     got = replay(detections, group, settings, fps, counter, keep_tracks=explain is not None,
-                 bounds=bounds, gaps=gaps)
+                 bounds=bounds, gaps=gaps, every=every)
     rows = []
     for i, ln in enumerate(group):
         t, c = truth[ln], got.counted[f"line{i}"]

@@ -171,7 +171,8 @@ class Replay:
 def replay(detections: list[sv.Detections], lines: Sequence[Line], settings: Settings,
            fps: float, counter: dict[str, Any] | None = None,
            keep_tracks: bool = False,
-           bounds: Bounds | None = None, gaps: Sequence[int] = (1,)) -> Replay:
+           bounds: Bounds | None = None, gaps: Sequence[int] = (1,),
+           every: int = 1) -> Replay:
     """Run the daemon's per-camera step over cached detections, with ``counter`` settings
     (``LineConfig`` fields) on every line; ``bounds`` is the analysed picture (the frame,
     or the camera's ROI), against which the step completes feet cut by its border.
@@ -180,16 +181,22 @@ def replay(detections: list[sv.Detections], lines: Sequence[Line], settings: Set
     inference cannot keep up with the camera (:func:`analysed_frames`); ``fps`` stays the
     video's, as the daemon gives its step the camera's. Frames keep the video's numbers, so
     the results compare with the ground truth at the video's own rate, and the step sees
-    the gaps in them as the loop's skipped frames."""
+    the gaps in them as the loop's skipped frames.
+
+    With ``every`` above 1 the *camera* delivers only every ``every``-th frame of the video,
+    at ``fps / every``: a slower camera, whose frames the step numbers 1, 2, 3, ... (the
+    gaps, if any, are then the loop's, between those frames)."""
     cam = CameraConfig(id="eval", url="eval", lines=[
         line_config(i, ln, **(counter or {})) for i, ln in enumerate(lines)])
-    pipeline = CameraPipeline(cam, settings.tracking, SiteOccupancy(), fps=fps,
+    pipeline = CameraPipeline(cam, settings.tracking, SiteOccupancy(), fps=fps / every,
                               heartbeat_s=1e9)
+    camera = range(1, len(detections) + 1, every)
     out = Replay({f"line{i}": [] for i in range(len(lines))}, {}, {})
     ts = datetime.now(timezone.utc)
     last_feet: dict[int, tuple[float, float]] = {}
-    for n in analysed_frames(len(detections), gaps):
-        result = pipeline.process(n, ts, detections[n - 1], bounds)
+    for seq in analysed_frames(len(camera), gaps):
+        n = camera[seq - 1]  # the video's frame, which the truth is numbered by
+        result = pipeline.process(seq, ts, detections[n - 1], bounds)
         tracked = result.detections
         feet = {}
         if tracked.tracker_id is not None:
@@ -246,13 +253,13 @@ COUNTER_GRID: dict[str, list[Any]] = {
 }
 """Every counter setting searched on the choosing half (``LineConfig`` fields)."""
 TRACKER_GRID: dict[str, list[Any]] = {
-    "lost_track_buffer": [30, 60],
+    "lost_track_buffer": [43, 86],
     "high_conf_threshold": [0.3, 0.4, 0.5],
     "minimum_consecutive_frames": [1, 2, 3],
     "duplicate_overlap": [None, 0.8],
     "appearance_weight": [0.0, 0.5, 1.0],
     "predict_skipped": [False, True],
-    "gap_buffer": [0.0, 4.0],
+    "gap_buffer": [0.0, 2.8],
 }
 """Tracker settings searched after them, in the same descent (``TrackingConfig`` fields)."""
 
@@ -266,10 +273,11 @@ def default_counter() -> dict[str, Any]:
 def errors_on(detections: list[sv.Detections], lines: Sequence[Line],
               truth: Sequence[list[TrueCrossing]], settings: Settings, fps: float,
               counter: dict[str, Any], bounds: Bounds | None = None,
-              gaps: Sequence[int] = (1,)) -> list[float]:
+              gaps: Sequence[int] = (1,), every: int = 1) -> list[float]:
     """Per-line errors of one replay (``bounds``: the analysed picture; ``gaps``: between
-    analysed frames, :func:`analysed_frames`)."""
-    got = replay(detections, lines, settings, fps, counter, bounds=bounds, gaps=gaps)
+    analysed frames, :func:`analysed_frames`; ``every``: the camera's frames, :func:`replay`)."""
+    got = replay(detections, lines, settings, fps, counter, bounds=bounds, gaps=gaps,
+                 every=every)
     return [line_error(t, got.counted[f"line{i}"]) for i, t in enumerate(truth)]
 
 
@@ -287,7 +295,7 @@ twenty crossings (one on twenty). Smaller gains are noise, and would be fitted t
 def choose(detections: list[sv.Detections], lines: Sequence[Line],
            truth: Sequence[list[TrueCrossing]], settings: Settings, fps: float,
            counter: dict[str, Any], bounds: Bounds | None = None,
-           max_passes: int = 3, gaps: Sequence[int] = (1,)
+           max_passes: int = 3, gaps: Sequence[int] = (1,), every: int = 1
            ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     """The counter and tracker settings with the lowest mean error on ``lines``, by
     coordinate descent from the configured ones (``counter``, ``settings.tracking``).
@@ -306,7 +314,7 @@ def choose(detections: list[sv.Detections], lines: Sequence[Line],
             run = settings.model_copy(update={"tracking": settings.tracking.model_copy(
                 update=t)})
             scores[key] = _score(errors_on(detections, lines, truth, run, fps, c, bounds,
-                                           gaps))
+                                           gaps, every))
             trials.append({"counter": c, "tracking": t, "mean": scores[key][0],
                            "p90": scores[key][1]})
         return scores[key]

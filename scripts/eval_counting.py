@@ -32,6 +32,7 @@ from edge.analytics.groundtruth import (
     count_true_crossings,
     load_mot,
     load_mot_heights,
+    sequence_fps,
     true_crossing_events,
 )
 from edge.app import App, RunOptions
@@ -40,9 +41,11 @@ from edge.config.models import TrackingConfig
 
 
 def build_settings(config: Path, video: Path, lines: list[list[int]], db: Path,
-                   model: str | None, fmt: str | None = None, motion: bool = False) -> object:
+                   model: str | None, fmt: str | None = None, motion: bool = False,
+                   fps: float | None = None) -> object:
     """The config's models, tracking and inference settings, with one camera for ``video``
-    (every model run as ``fmt`` when given; with the motion gate when ``motion``)."""
+    (every model run as ``fmt`` when given; with the motion gate when ``motion``; at
+    ``fps`` when its header is wrong)."""
     base = load_settings(config)
     data = counting_only(base.model_dump(mode="json"))
     if model:
@@ -55,6 +58,7 @@ def build_settings(config: Path, video: Path, lines: list[list[int]], db: Path,
             m["format"] = fmt
     data["cameras"] = [{
         "id": "eval", "url": str(video), "loop": False, "motion": {"enabled": motion},
+        "fps": fps,
         "lines": [{"id": f"line{i}", "start": ln[:2], "end": ln[2:], "in_side": "right"}
                   for i, ln in enumerate(lines)],
     }]
@@ -63,13 +67,19 @@ def build_settings(config: Path, video: Path, lines: list[list[int]], db: Path,
     return validate_mapping(data, str(config))
 
 
+def true_fps(args: argparse.Namespace) -> float | None:
+    """The video's frame rate when its header may be wrong: ``--fps``, else the MOT
+    sequence's ``seqinfo.ini`` beside the ground truth; None: trust the header."""
+    return getattr(args, "fps", None) or sequence_fps(args.gt)
+
+
 def evaluate(args: argparse.Namespace) -> dict[str, object]:
     """Run the pipeline on the video and score every line."""
     tracks = load_mot(args.gt)
     with tempfile.TemporaryDirectory() as tmp:
         settings = build_settings(args.config, args.video, args.line, Path(tmp) / "eval.db",
                                   args.model, getattr(args, "format", None),
-                                  getattr(args, "motion", False))
+                                  getattr(args, "motion", False), true_fps(args))
         app = App(settings, RunOptions(pace=False, lockstep=True, loop_files=False))  # type: ignore[arg-type]
         t0 = time.monotonic()
         app.start()
@@ -112,6 +122,7 @@ def lab_run(args: argparse.Namespace) -> dict[str, object]:
     detections = lab.cached_detections(settings, settings.models[0], args.video,  # type: ignore[attr-defined]
                                        Path(args.cache), signatures=colours)
     width, height, fps, _n = lab.video_info(args.video)
+    fps = true_fps(args) or fps
     draws = [lab.random_lines(tracks, args.random_lines, seed, width, height)
              for seed in args.seed]
     # Each draw's even lines choose, its odd lines report; several seeds pool their halves.
@@ -126,14 +137,14 @@ def lab_run(args: argparse.Namespace) -> dict[str, object]:
     if args.choose:
         counter, tracking, trials = lab.choose(
             detections, choosing, [truth[ln] for ln in choosing], settings, fps,  # type: ignore[arg-type]
-            counter, (0, 0, width, height), gaps=args.gaps)
+            counter, (0, 0, width, height), gaps=args.gaps, every=args.camera_every)
     run_settings = settings.model_copy(update={"tracking": settings.tracking.model_copy(  # type: ignore[attr-defined]
         update=tracking)})
 
     def score(group: list[tuple[int, ...]], explain: Path | None = None) -> list[dict]:
         return score_lines(detections, group, truth, run_settings, fps, counter,  # type: ignore[arg-type]
                            (0, 0, width, height), tracks, args.video, explain,
-                           args.gaps)
+                           args.gaps, args.camera_every)
 
     explain_dir = Path(args.explain) if args.explain else None
     report = score(reporting, explain_dir / "reported" if explain_dir else None)
@@ -145,6 +156,7 @@ def lab_run(args: argparse.Namespace) -> dict[str, object]:
     per_seed = {str(seed): lab.summary([r["error"] for r in report[i * half:(i + 1) * half]])
                 for i, seed in enumerate(args.seed)} if len(args.seed) > 1 else {}
     return {"video": str(args.video), "seed": args.seed, "gaps": args.gaps,
+            "camera_every": args.camera_every, "fps": fps,
             "lines": len(lines),
             "counter": counter, "tracking": tracking, "chosen_on": [list(x) for x in choosing],
             "choosing": lab.summary([r["error"] for r in chosen_rows]),
@@ -180,7 +192,9 @@ def print_lab(result: dict) -> None:
     print(f"{result['video']}: {result['lines']} random lines (seeds {seeds}), "
           f"each crossed 8+ times; settings chosen on half of them, reported on the other"
           + (f"; analysed frames {'/'.join(map(str, result['gaps']))} frames apart"
-             if result.get("gaps", [1]) != [1] else ""))
+             if result.get("gaps", [1]) != [1] else "")
+          + (f"; a camera of every {result['camera_every']}th frame"
+             if result.get("camera_every", 1) != 1 else ""))
     print(f"counter: {result['counter']}; tracker changes: {result['tracking'] or 'none'}")
     print("| lines | n | mean | median | 90th pct | worst |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -238,6 +252,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --random-lines: analyse only some frames, each after the last "
                     "by one of these gaps (drawn the same way every run), as a box whose "
                     "inference cannot keep up with the camera; the truth stays at full rate")
+    ap.add_argument("--fps", type=float, metavar="F",
+                    help="the video's frame rate, where its header is wrong (default: "
+                    "frameRate of the seqinfo.ini beside --gt, else the header's)")
+    ap.add_argument("--camera-every", type=int, default=1, metavar="K",
+                    help="with --random-lines: a slower camera, which delivers only every "
+                    "K-th frame of the video at its fps / K (the truth stays at full rate)")
     ap.add_argument("--counter", action="append", metavar="SETTING=VALUE",
                     help="with --random-lines: a line counter setting other than its default "
                     "(repeat), e.g. gap_scaled=false")
@@ -249,11 +269,17 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("give --line at least once, or --random-lines N")
     if min(args.gaps) < 1 or (args.gaps != [1] and not args.random_lines):
         ap.error("--gaps needs whole numbers of frames, 1 or more, and --random-lines")
+    if args.fps is not None and not 0 < args.fps <= 240:
+        ap.error(f"--fps {args.fps}: a frame rate between 0 and 240")
+    if args.camera_every < 1 or (args.camera_every != 1 and not args.random_lines):
+        ap.error("--camera-every needs a whole number of frames, 1 or more, and --random-lines")
     if (args.tracking or args.counter) and not args.random_lines:
         ap.error("--counter and --tracking need --random-lines")
     try:
         counter_settings(args.counter or [])
         tracking_settings(TrackingConfig(), args.tracking or [])
+        if args.gt.is_file():
+            sequence_fps(args.gt)
     except ValueError as exc:
         ap.error(str(exc))
     rc, result = lab.run_quietly("eval_counting", args,

@@ -7,6 +7,7 @@ the segment. ``left_to_right`` is the cross product going from negative to posit
 
 from __future__ import annotations
 
+import configparser
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,27 @@ def mot_rows(path: str | Path) -> Iterator[tuple[int, int, float, float, float, 
         except (ValueError, IndexError):
             raise ValueError(f"{path}:{n}: not a MOT row: {raw!r}") from None
         yield frame, ident, x, y, w, h
+
+
+def sequence_fps(gt: str | Path) -> float | None:
+    """The frame rate of a MOT sequence, from the ``seqinfo.ini`` beside its ground truth
+    (``[Sequence] frameRate``), or None when there is none. A video file's header can be
+    wrong (PETS' says 10 for about 7); the sequence's own file is what its annotation
+    was made at. A ``seqinfo.ini`` that cannot be read is an error naming the file."""
+    path = Path(gt).parent / "seqinfo.ini"
+    if not path.is_file():
+        return None
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(path)
+        rate = parser.get("Sequence", "frameRate", fallback=None)
+        fps = float(rate) if rate is not None else None
+    except (configparser.Error, ValueError) as exc:
+        raise ValueError(f"{path}: frameRate is not a number of frames a second: {exc}") \
+            from None
+    if fps is not None and not 0 < fps <= 240:
+        raise ValueError(f"{path}: frameRate {fps} is not between 0 and 240")
+    return fps
 
 
 def load_mot(path: str | Path) -> dict[int, Track]:

@@ -122,8 +122,8 @@ class LineCounter:
                  count_on_loss: bool | None = None) -> None:
         self.config = config
         self.run = config
-        """The settings in use: ``config`` at the camera's frame gap (:meth:`set_gap`)."""
-        self._gap = 1.0
+        """The settings in use: ``config`` at the camera's analysed rate (:meth:`set_rate`)."""
+        self._rate: tuple[float | None, float] = (None, 1.0)
         self.memory_frames = max(1, memory_frames)
         self.count_on_loss = config.count_on_loss if count_on_loss is None else count_on_loss
         (x1, y1), (x2, y2) = config.start, config.end
@@ -137,11 +137,12 @@ class LineCounter:
         self.exits = 0
         self._frame = 0
 
-    def set_gap(self, gap: float) -> None:
-        """Count in frames ``gap`` camera frames apart from now on (``LineConfig.at_gap``)."""
-        if gap != self._gap:
-            self._gap = gap
-            self.run = self.config.at_gap(gap)
+    def set_rate(self, fps: float | None, gap: float = 1.0) -> None:
+        """Count from now on in frames of a camera at ``fps`` (None: not known) analysed one
+        in ``gap`` (``LineConfig.at_rate``)."""
+        if (fps, gap) != self._rate:
+            self._rate = (fps, gap)
+            self.run = self.config.at_rate(fps, gap)
 
     def tracked_ids(self) -> int:
         """How many track ids the counter holds state for (for pruning checks)."""
@@ -372,9 +373,9 @@ class LineRule:
         self._env = env
 
     def update(self, camera_id: str, ts: datetime, detections: sv.Detections) -> RuleOutput:
-        """Count this frame's crossings (at the camera's current frame gap)."""
+        """Count this frame's crossings (at the camera's current analysed rate)."""
         if self._env is not None:
-            self.counter.set_gap(self._env.frame_gap())
+            self.counter.set_rate(self._env.frame_rate, self._env.frame_gap())
         crossings = self.counter.update(detections)
         events = []
         for c in crossings:

@@ -47,6 +47,9 @@ class CameraHealth:
     width: int = 0
     height: int = 0
     source_fps: float = 0.0
+    frame_rate: float = 0.0
+    """The rate frames are delivered at, as far as known: the camera's configured ``fps``
+    or its reported one, capped by ``fps_cap`` (0: not known)."""
     decode_fps: float = 0.0
     last_frame_at: float | None = None
     last_error: str = ""
@@ -234,10 +237,13 @@ class CameraCapture:
         h.source_fps = float(fps) if fps and 0 < fps < 240 else 0.0
         log.info("camera %s open: %dx%d @ %.1f fps", self.camera_id, h.width, h.height,
                  h.source_fps)
-        target_fps = h.source_fps if (self.is_file and self.pace) else 0.0
-        if self.config.fps_cap:
-            target_fps = min(target_fps, self.config.fps_cap) if target_fps \
-                else self.config.fps_cap
+        native = self.config.fps or h.source_fps
+        cap_fps = self.config.fps_cap
+        h.frame_rate = (min(native, cap_fps) if native else cap_fps) if cap_fps else native
+        metrics.CAMERA_FPS.labels(self.camera_id).set(h.frame_rate)
+        target_fps = native if (self.is_file and self.pace) else 0.0
+        if cap_fps:
+            target_fps = min(target_fps, cap_fps) if target_fps else cap_fps
         interval = 1.0 / target_fps if target_fps else 0.0
         next_due = time.monotonic()
         window_start, window_frames = time.monotonic(), 0

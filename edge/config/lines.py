@@ -62,29 +62,42 @@ class LineConfig(Strict):
     went out (``edge.analytics.lines``): lines near the edge count people seen only inside."""
 
     gap_scaled: bool = True
-    """``min_frames``, ``jitter_window`` and ``handover_frames`` count the camera's frames and
-    ``smoothing`` weighs one camera frame: when the loop analyses only every g-th frame
-    (inference behind the camera) they shrink to as many analysed frames (divided by g,
-    rounded down; at least 1, the jitter window at least 3) and the weight becomes
-    ``smoothing ** g`` (:meth:`at_gap`). Off: they count analysed frames whatever the gap."""
+    """``min_frames``, ``jitter_window`` and ``handover_frames`` count frames at
+    ``frames_at_fps`` and ``smoothing`` weighs one such frame: they are times. At another
+    analysed rate (a camera of another fps, or a loop that analyses only every g-th frame
+    because inference is behind the camera) they become as many analysed frames as span the
+    same time (rounded down; at least 1, the jitter window at least 3) and the weight
+    becomes ``smoothing ** (interval * frames_at_fps)`` (:meth:`at_rate`). Off: they count
+    analysed frames whatever the rate."""
+    frames_at_fps: float = Field(7.0, gt=0.0, le=240.0)
+    """The frame rate the frame counts above are meant at: 7, PETS' own rate, where the
+    defaults were chosen (README, "Counting accuracy")."""
 
-    def at_gap(self, gap: float) -> LineConfig:
-        """These settings for a camera whose analysed frames are ``gap`` camera frames apart.
+    def at_rate(self, fps: float | None, gap: float = 1.0) -> LineConfig:
+        """These settings for a camera delivering ``fps`` frames a second (None: not known;
+        then frames count as at ``frames_at_fps``) of which the loop analyses one in
+        ``gap``.
 
         >>> line = LineConfig(id="door", start=(0, 0), end=(9, 9))
-        >>> s = line.at_gap(2.0)
+        >>> s = line.at_rate(7.0, gap=2.0)  # a 7 fps camera, every other frame analysed
         >>> (s.min_frames, s.jitter_window, s.handover_frames, round(s.smoothing, 2))
         (1, 5, 5, 0.09)
-        >>> line.at_gap(1.0) is line
+        >>> line.at_rate(3.5) == s  # a 3.5 fps camera, every frame: the same times
+        True
+        >>> f = line.at_rate(25.0)  # a 25 fps camera: more frames for the same times
+        >>> (f.min_frames, f.jitter_window, f.handover_frames, round(f.smoothing, 2))
+        (10, 35, 35, 0.71)
+        >>> line.at_rate(None) is line and line.at_rate(7.0) is line
         True
         """
-        if not self.gap_scaled or gap <= 1.0:
+        scale = gap * (self.frames_at_fps / fps if fps else 1.0)
+        if not self.gap_scaled or abs(scale - 1.0) < 1e-9:
             return self
         return self.model_copy(update={
-            "min_frames": max(1, int(self.min_frames / gap)),
-            "jitter_window": max(3, int(self.jitter_window / gap)),
-            "handover_frames": max(1, int(self.handover_frames / gap)),
-            "smoothing": self.smoothing ** gap})
+            "min_frames": max(1, int(self.min_frames / scale + 1e-9)),
+            "jitter_window": max(3, int(self.jitter_window / scale + 1e-9)),
+            "handover_frames": max(1, int(self.handover_frames / scale + 1e-9)),
+            "smoothing": self.smoothing ** scale})
 
     @model_validator(mode="after")
     def _non_degenerate(self) -> LineConfig:

@@ -130,6 +130,11 @@ class CameraConfig(Strict):
     enabled: bool = True
     transport: Literal["tcp", "udp"] = "tcp"
     fps_cap: float | None = Field(None, gt=0, le=240)
+    """Analyse at most this many frames a second (streams skip frames, files are paced)."""
+    fps: float | None = Field(None, gt=0, le=240)
+    """The camera's true frame rate, where its stream or file reports a wrong one (PETS'
+    file says 10 for about 7): files are paced at it, and the tracker and the line counters
+    time by it (their windows are times: ``LineConfig.frames_at_fps``)."""
     open_timeout_s: float = Field(5.0, gt=0, le=60)
     read_timeout_s: float = Field(5.0, gt=0, le=60)
     loop: bool = True
@@ -187,8 +192,10 @@ class InferenceConfig(Strict):
 class TrackingConfig(Strict):
     """ByteTrack settings shared by every camera (``trackers.ByteTrackTracker``)."""
 
-    lost_track_buffer: int = Field(60, ge=0, le=3000)
-    """How long a lost track can come back, in frames at 30 fps (scaled to the camera's)."""
+    lost_track_buffer: int = Field(86, ge=0, le=3000)
+    """How long a lost track can come back, in frames at 30 fps (scaled to the camera's):
+    86 is 2.9 s, the 60 chosen on PETS when the tracker was told its file's 10 fps (it is
+    about 7)."""
     activation_threshold: float = Field(0.25, ge=0.0, le=1.0)
     high_conf_threshold: float = Field(0.4, ge=0.0, le=1.0)
     """Detections above this are matched first; the rest only revive existing tracks."""
@@ -209,12 +216,12 @@ class TrackingConfig(Strict):
     its tracks as many steps ahead as the usual gap between analysed frames was exceeded
     (:mod:`edge.pipeline.clock`); off: one step per analysed frame whatever the gap. Changes
     nothing while frames come at a steady rate."""
-    gap_buffer: float = Field(4.0, ge=0.0, le=50.0)
+    gap_buffer: float = Field(2.8, ge=0.0, le=50.0)
     """Boxes are matched to tracks as if wider and taller, on each side, by this fraction of
-    their size per second between two analysed frames beyond the first 0.15 s (buffered
+    their size per second between two analysed frames beyond the first 0.21 s (buffered
     IoU, ``trackers.BIoU``; seconds at ``frame_rate`` or the camera's fps): people who
     walked further than their own width between two analysed frames keep their tracks.
-    Nothing changes at 7 fps and faster; 0 turns it off. With ``appearance_weight`` above
+    Nothing changes at 5 fps and faster; 0 turns it off. With ``appearance_weight`` above
     0 the colour-aware match is used instead."""
     duplicate_overlap: float | None = Field(None, gt=0.0, le=1.0)
     """People only: drop a person's box whose overlap with a more confident one, as

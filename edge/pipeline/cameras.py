@@ -112,10 +112,10 @@ class CameraSet:
         return [event for stats in self.stats.values() for event in stats.flush()]
 
     def make_pipeline(self, camera_id: str) -> CameraPipeline:
-        """The per-camera step of a camera, from its current lines and measured fps."""
+        """The per-camera step of a camera, from its current lines and frame rate."""
         cam = self.captures[camera_id]
         return CameraPipeline(cam.config, self.tracking, self.site,
-                              fps=cam.health.source_fps or 10.0, heartbeat_s=self.heartbeat_s)
+                              fps=cam.health.frame_rate or None, heartbeat_s=self.heartbeat_s)
 
     def apply(self, cameras: Iterable[CameraConfig],
               pipelines: Mapping[str, CameraPipeline]) -> list[str]:

@@ -25,6 +25,11 @@ from __future__ import annotations
 from collections import deque
 from statistics import median
 
+SLOW_COUNTING_FPS = 2.0
+"""Analysed frames a second below which a camera's lines count poorly (``edge doctor`` warns,
+the health page flags it): on PETS (README, "Counting when the box cannot keep up") 5 % of
+crossings were wrong at 7 frames a second, 6-7 % at 2.3-3.5, 12 % at 1.2 and 25 % at 0.7."""
+
 
 class FrameClock:
     """Tracker time of each analysed frame of one camera.

@@ -71,7 +71,7 @@ class SingleFrameProcessor:
                 raise TooManyVirtualCameras(
                     f"at most {self.max_cameras} virtual cameras; {camera_id!r} would be one more")
             cfg = self.cameras.get(camera_id) or CameraConfig(id=camera_id, url="api")
-            pipe = CameraPipeline(cfg, self.tracking, self.site, fps=10.0,
+            pipe = CameraPipeline(cfg, self.tracking, self.site, fps=None,
                                   heartbeat_s=self.heartbeat_s)
             self.pipelines[camera_id] = pipe
         return pipe

@@ -106,22 +106,25 @@ class CameraPipeline:
         camera: the camera's settings (its lines).
         tracking: tracker settings.
         site: the shared site occupancy.
-        fps: frame rate the tracker should assume when ``tracking.frame_rate`` is unset.
+        fps: the camera's frame rate (None: not known), which the tracker and the line
+            counters time by unless ``tracking.frame_rate`` is set (the tracker assumes 10
+            when neither is known; the counters count frames as at their ``frames_at_fps``).
         heartbeat_s: longest gap between two ``occupancy_logs`` rows.
     """
 
     def __init__(self, camera: CameraConfig, tracking: TrackingConfig, site: SiteOccupancy,
-                 *, fps: float = 10.0, heartbeat_s: float = 60.0) -> None:
+                 *, fps: float | None = None, heartbeat_s: float = 60.0) -> None:
         self.camera_id = camera.id
         self.site = site
-        frame_rate = tracking.frame_rate or fps or 10.0
+        known = tracking.frame_rate or fps or None
+        frame_rate = known or 10.0
         # People and vehicles have a ByteTrack each (own thresholds, one id counter).
         self.tracker = ClassGroupTracker(tracking, frame_rate)
         # The tracker keeps a lost id for lost_track_buffer * frame_rate / 30 frames; rules
         # remember a track just as long.
         self._env = RuleEnv(memory_frames=max(
             1, int(tracking.lost_track_buffer * frame_rate / 30.0)) + 1,
-            frame_gap=lambda: self.frame_gap)
+            frame_gap=lambda: self.frame_gap, frame_rate=known)
         self._feet = FootPoints(memory_frames=self._env.memory_frames)
         self.camera = camera
         self.rules: list[Rule] = []

@@ -19,7 +19,7 @@ filter before tracking is here.
 When the loop cannot keep up with a camera, both trackers are told how far to predict
 (``tracking.predict_skipped``, :mod:`edge.pipeline.clock`), and boxes are matched as
 buffered IoU, larger by ``tracking.gap_buffer`` box-sizes per second of the usual gap
-between analysed frames beyond 0.15 s (``trackers.BIoU``; plain IoU at 7 fps and faster).
+between analysed frames beyond 0.21 s (``trackers.BIoU``; plain IoU at 5 fps and faster).
 
 With ``tracking.appearance_weight``, the people's tracker compares colours too
 (:mod:`edge.pipeline.appearance`): the library's own hook for the similarity (``iou``) gets
@@ -241,16 +241,16 @@ class ClassGroupTracker:
         self.ids.next_id = 0
 
 
-BUFFER_FREE_S = 0.15
-"""Seconds between analysed frames that need no buffer (about 7 fps, the rate the
-tracker's thresholds were chosen at)."""
+BUFFER_FREE_S = 1.5 / 7.0
+"""Seconds between analysed frames that need no buffer: a frame and a half at 7 fps, the
+rate the tracker's thresholds were chosen at (PETS)."""
 
 
 def buffer_ratio(gap_buffer: float, interval_s: float) -> float:
     """How much larger boxes are matched (``trackers.BIoU``'s ratio) after ``interval_s``
     seconds since the last analysed frame (``tracking.gap_buffer``).
 
-    >>> buffer_ratio(4.0, 0.1), buffer_ratio(4.0, 0.6)
+    >>> buffer_ratio(2.8, 1 / 7), buffer_ratio(2.8, 6 / 7)  # PETS: every frame, 1 in 6
     (0.0, 1.8)
     """
     return round(gap_buffer * max(0.0, interval_s - BUFFER_FREE_S), 6)

@@ -19,6 +19,9 @@ CAMERA_RECONNECTS = Counter("edge_camera_reconnects_total", "Stream reopen attem
 CAMERA_LAST_FRAME_AGE = Gauge("edge_camera_last_frame_age_seconds",
                               "Seconds since the last decoded frame", ["camera"])
 CAMERA_DECODE_FPS = Gauge("edge_camera_decode_fps", "Decoded frames per second", ["camera"])
+CAMERA_FPS = Gauge(
+    "edge_camera_fps", "Frame rate the camera's tracker and lines time by (its configured or "
+    "reported fps, fps_cap applied; 0: not known)", ["camera"])
 CAMERA_FRAME_GAP = Gauge(
     "edge_camera_frame_gap",
     "Typical camera frames between two analysed frames (1: every frame analysed)", ["camera"])

@@ -16,6 +16,10 @@ SILENT_METRIC = "edge_vehicle_model_silent_seconds"
 """The gauge :class:`edge.pipeline.blindspot.BlindSpotTracker` exports."""
 GAP_METRIC = "edge_camera_frame_gap"
 """The gauge the camera step exports: camera frames between two analysed ones."""
+FPS_METRIC = "edge_camera_fps"
+"""The gauge the capture thread exports: the frame rate the camera is timed by."""
+DECODE_METRIC = "edge_camera_decode_fps"
+"""The gauge the capture thread exports: frames it decoded a second, lately."""
 
 
 class ScrapeError(RuntimeError):

@@ -91,6 +91,25 @@ def test_file_camera_is_paced_at_native_fps_and_loops(tmp_path: Path) -> None:
     assert not cam.health.finished
 
 
+@pytest.mark.parametrize("settings, rate, played", [
+    ({}, 20.0, (20, 36)),  # the file's own rate
+    ({"fps": 10.0}, 10.0, (10, 19)),  # its true rate, when the header is wrong
+    ({"fps_cap": 5.0}, 5.0, (5, 10)),  # capped: the step is told what it gets
+    ({"fps": 10.0, "fps_cap": 40.0}, 10.0, (10, 19)),
+])
+def test_the_frame_rate_is_what_the_camera_delivers(
+        tmp_path: Path, settings: dict[str, float], rate: float, played: tuple[int, int]
+) -> None:
+    video = make_video(tmp_path / "v.avi", frames=10, fps=20.0)
+    cam = CameraCapture(CameraConfig(id="f", url=str(video), **settings), pace=True)
+    cam.start()
+    time.sleep(1.5)
+    cam.stop()
+    assert cam.health.source_fps == pytest.approx(20.0)  # the header, as read
+    assert cam.health.frame_rate == pytest.approx(rate)
+    assert played[0] <= cam.health.frames <= played[1]
+
+
 def test_missing_file_marks_camera_down_and_keeps_retrying(tmp_path: Path) -> None:
     cam = CameraCapture(CameraConfig(id="gone", url=str(tmp_path / "none.mp4")))
     cam.start()

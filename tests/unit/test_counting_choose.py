@@ -32,7 +32,8 @@ def landscape(lab: ModuleType, monkeypatch: pytest.MonkeyPatch,
     calls: list[dict[str, Any]] = []
 
     def fake(_dets: Any, _lines: Any, _truth: Any, s: Settings, _fps: float,
-             counter: dict[str, Any], _size: Any = None, _gaps: Any = (1,)) -> list[float]:
+             counter: dict[str, Any], _size: Any = None, _gaps: Any = (1,),
+             _every: int = 1) -> list[float]:
         calls.append(counter)
         m = mean_of(counter, s.tracking)
         return [m, m]

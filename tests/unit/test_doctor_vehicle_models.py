@@ -187,17 +187,31 @@ GAP_TEXT = """\
 # TYPE edge_camera_frame_gap gauge
 edge_camera_frame_gap{camera="mast"} 19.0
 edge_camera_frame_gap{camera="gate"} 1.0
+edge_camera_frame_gap{camera="dock"} 2.0
+edge_camera_frame_gap{camera="attic"} 1.0
+# TYPE edge_camera_fps gauge
+edge_camera_fps{camera="mast"} 25.0
+edge_camera_fps{camera="gate"} 25.0
+edge_camera_fps{camera="dock"} 25.0
+edge_camera_fps{camera="attic"} 0.0
+# TYPE edge_camera_decode_fps gauge
+edge_camera_decode_fps{camera="mast"} 25.2
+edge_camera_decode_fps{camera="gate"} 24.1
+edge_camera_decode_fps{camera="dock"} 12.0
 """
 
 
 def gap_config(tmp_path: Path, port: int) -> Path:
-    """Two cameras that count lines (mast, gate) and one that does not (yard)."""
+    """Four cameras that count lines (mast, gate, dock, attic) and one that does not
+    (yard)."""
     line = [{"id": "door", "start": [0, 10], "end": [100, 10]}]
     cfg = tmp_path / "g.yaml"
     cfg.write_text(yaml.safe_dump({
         "models": [{"name": "person", "source": "missing.pt"}],
         "cameras": [{"id": "mast", "url": "rtsp://127.0.0.1:9/m", "lines": line},
                     {"id": "gate", "url": "rtsp://127.0.0.1:9/g", "lines": line},
+                    {"id": "dock", "url": "rtsp://127.0.0.1:9/d", "lines": line},
+                    {"id": "attic", "url": "rtsp://127.0.0.1:9/a", "lines": line},
                     {"id": "yard", "url": "rtsp://127.0.0.1:9/y"}],
         "metrics": {"host": "127.0.0.1", "port": port},
         "storage": {"path": str(tmp_path / "d.db")}}))
@@ -210,10 +224,32 @@ def test_doctor_warns_about_a_counting_camera_whose_frames_are_skipped(tmp_path:
         checks = doctor._frame_gaps(load_settings(gap_config(tmp_path, exp.port)))
     finally:
         exp.close()
-    warn = [c for c in checks if c[1] == doctor.WARN]
-    assert [c[0] for c in warn] == ["counting rate of camera mast"]  # yard counts nothing
-    assert warn[0][2].startswith("1 frame in 19 analysed: inference is behind this camera")
-    assert ("counting rate", True, "every frame analysed on gate") in checks
+    warn = {c[0]: c[2] for c in checks if c[1] == doctor.WARN}
+    assert sorted(warn) == ["counting rate of camera mast",  # yard counts nothing
+                            "frame rate of camera attic", "frame rate of camera dock"]
+    assert warn["counting rate of camera mast"].startswith(
+        "its lines see 1.3 frames a second (1 frame in 19 analysed: inference is behind")
+    assert warn["frame rate of camera dock"].startswith(
+        "timed as 25 fps but the stream delivers 12.0 frames a second")
+    assert warn["frame rate of camera attic"].startswith("not known")
+    ok = [c[2] for c in checks if c[1] is True]
+    assert ok == ["lines see gate at 25.0 frames a second; dock at 12.5 frames a second (1 "
+                  "frame in 2 analysed: inference is behind this camera); attic at its frames"]
+
+
+def test_doctor_compares_a_capped_stream_with_its_cap(tmp_path: Path) -> None:
+    text = ('edge_camera_frame_gap{camera="gate"} 1.0\nedge_camera_fps{camera="gate"} 10.0\n'
+            'edge_camera_decode_fps{camera="gate"} 25.0\n')
+    cfg = yaml.safe_load(gap_config(tmp_path, 0).read_text())
+    cfg["cameras"][1]["fps_cap"] = 10
+    exp = Exporter(text)
+    try:
+        cfg["metrics"]["port"] = exp.port
+        (tmp_path / "g.yaml").write_text(yaml.safe_dump(cfg))
+        checks = doctor._frame_gaps(load_settings(tmp_path / "g.yaml"))
+    finally:
+        exp.close()
+    assert checks == [("counting rate", True, "lines see gate at 10.0 frames a second")]
 
 
 def test_doctor_reads_the_gap_the_camera_step_exports(tmp_path: Path) -> None:
@@ -231,4 +267,4 @@ def test_doctor_reads_the_gap_the_camera_step_exports(tmp_path: Path) -> None:
     port = metrics.serve("127.0.0.1", 0)
     checks = doctor._frame_gaps(load_settings(gap_config(tmp_path, port)))
     assert ("counting rate of camera mast", doctor.WARN) in [(c[0], c[1]) for c in checks]
-    assert any(c[2].startswith("1 frame in 3 analysed") for c in checks)
+    assert any(c[2].startswith("its lines see its frames (1 frame in 3 analysed") for c in checks)

@@ -4,10 +4,15 @@ up with the camera analyses them, and tracker settings other than the config's."
 from __future__ import annotations
 
 import itertools
-from types import ModuleType
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
 
+import numpy as np
 import pytest
+import supervision as sv
 
+from edge.analytics.groundtruth import sequence_fps
+from edge.config.base import CANONICAL_CLASSES
 from edge.config.models import TrackingConfig
 from tests.conftest import load_script
 
@@ -54,6 +59,9 @@ def test_tracking_and_counter_overrides_are_validated_by_name(ec: ModuleType) ->
     (["--line", "0", "0", "9", "9", "--tracking", "predict_skipped=false"],
      "--counter and --tracking need"),
     (["--random-lines", "4", "--counter", "gap_scaled=maybe"], "--counter gap_scaled"),
+    (["--line", "0", "0", "9", "9", "--camera-every", "2"], "--camera-every needs"),
+    (["--random-lines", "4", "--camera-every", "0"], "--camera-every needs"),
+    (["--line", "0", "0", "9", "9", "--fps", "0"], "--fps 0.0: a frame rate"),
 ])
 def test_bad_arguments_are_named(ec: ModuleType, argv: list[str], message: str,
                                  capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,3 +69,44 @@ def test_bad_arguments_are_named(ec: ModuleType, argv: list[str], message: str,
         ec.main(["--config", "c.yaml", "--video", "v.avi", "--gt", "gt.txt", *argv])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def _walkers(frames: int) -> list[sv.Detections]:
+    """Three people crossing x 300 at different speeds and places, a box each frame."""
+    out = []
+    for n in range(1, frames + 1):
+        xs = [100.0 + 6.0 * n, 520.0 - 9.0 * n, 40.0 + 12.0 * n]
+        ys = [100.0, 200.0, 300.0]
+        out.append(sv.Detections(
+            xyxy=np.array([[x - 20, y - 100, x + 20, y] for x, y in zip(xs, ys, strict=True)],
+                          np.float32),
+            confidence=np.full(3, 0.9, np.float32),
+            class_id=np.full(3, CANONICAL_CLASSES.index("person"), int)))
+    return out
+
+
+def test_a_slower_camera_replays_as_a_loop_that_skips_its_frames(lab: ModuleType) -> None:
+    dets = _walkers(70)
+    settings = SimpleNamespace(tracking=TrackingConfig(minimum_consecutive_frames=1))
+    line = [(300, 0, 300, 420)]
+    slow = lab.replay(dets, line, settings, 7.0, every=2).counted["line0"]
+    skipping = lab.replay(dets, line, settings, 7.0, gaps=(2,)).counted["line0"]
+    assert sorted(c.direction for c in slow) == ["in", "out", "out"]
+    assert slow == skipping  # the video's frame numbers, the same counts
+
+
+def test_the_sequences_own_frame_rate_is_read_and_a_bad_one_named(
+        tmp_path: Path, ec: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    gt = tmp_path / "gt.txt"
+    gt.write_text("1,1,10,10,20,40,1,1,1\n")
+    assert sequence_fps(gt) is None  # no seqinfo.ini: the header is all there is
+    (tmp_path / "seqinfo.ini").write_text("[Sequence]\nname=x\nframeRate=7\n")
+    assert sequence_fps(gt) == 7.0
+    (tmp_path / "seqinfo.ini").write_text("[Sequence]\nframeRate=fast\n")
+    with pytest.raises(ValueError, match=r"seqinfo\.ini: frameRate"):
+        sequence_fps(gt)
+    with pytest.raises(SystemExit) as exc:
+        ec.main(["--config", "c.yaml", "--video", "v.avi", "--gt", str(gt), "--line", "0",
+                 "0", "9", "9"])
+    assert exc.value.code == 2
+    assert "frameRate is not a number" in capsys.readouterr().err

@@ -37,7 +37,7 @@ def run(frames: list[int], tracking: TrackingConfig,
     """The track ids the camera's step gives on the analysed frame numbers ``frames`` (the
     boxes of frame ``seq`` are ``boxes(seq)``)."""
     pipe = CameraPipeline(CameraConfig(id="door", url="x.avi"), tracking, SiteOccupancy(),
-                          fps=10, heartbeat_s=3600)
+                          fps=7, heartbeat_s=3600)  # PETS' rate: the settings' own
     out = []
     for seq in frames:
         got = boxes(seq)
@@ -84,13 +84,14 @@ def test_steady_gaps_track_exactly_as_one_step_an_update(gap: int) -> None:
         frames, TrackingConfig(predict_skipped=False), two_walkers)
 
 
-def crossings(frames: list[int], gap_scaled: bool, walk: Callable[[int], list[float]]
-              ) -> list[str]:
-    """Directions counted on a vertical line at x 300 when the step analyses ``frames``."""
+def crossings(frames: list[int], gap_scaled: bool, walk: Callable[[int], list[float]],
+              fps: float | None = 7.0) -> list[str]:
+    """Directions counted on a vertical line at x 300 when the step analyses ``frames`` of
+    a camera at ``fps`` (None: not known)."""
     line = {"id": "door", "start": (300, 0), "end": (300, 400), "gap_scaled": gap_scaled}
     pipe = CameraPipeline(CameraConfig(id="door", url="x.avi", lines=[line]),
                           TrackingConfig(minimum_consecutive_frames=1), SiteOccupancy(),
-                          fps=10, heartbeat_s=3600)
+                          fps=fps, heartbeat_s=3600)
     out = []
     for seq in frames:
         box = walk(seq)
@@ -113,14 +114,53 @@ def test_a_crossing_seen_in_few_analysed_frames_counts_at_a_wide_gap() -> None:
     assert crossings(list(range(1, 60)), False, walk) == ["exit"]  # every frame: seen
 
 
-def test_line_settings_at_a_gap_count_camera_frames() -> None:
+def test_line_settings_are_times_at_any_rate() -> None:
     line = LineConfig(id="door", start=(0, 0), end=(9, 9), min_frames=6, jitter_window=10,
                       handover_frames=10, smoothing=0.5)
-    at3 = line.at_gap(3.0)
+    at3 = line.at_rate(7.0, gap=3.0)  # PETS' rate, one frame in three analysed
     assert (at3.min_frames, at3.jitter_window, at3.handover_frames) == (2, 3, 3)
     assert at3.smoothing == pytest.approx(0.125)
-    assert line.at_gap(12.0).min_frames == 1
-    assert line.model_copy(update={"gap_scaled": False}).at_gap(3.0).min_frames == 6
+    assert line.at_rate(7.0 / 3.0) == at3  # a camera that slow: the same
+    assert line.at_rate(7.0, gap=12.0).min_frames == 1
+    fast = line.at_rate(28.0)  # four frames for every one at 7 fps
+    assert (fast.min_frames, fast.jitter_window, fast.handover_frames) == (24, 40, 40)
+    assert fast.smoothing == pytest.approx(0.5 ** 0.25)
+    assert line.at_rate(None, gap=3.0) == line.at_rate(7.0, gap=3.0)  # fps not known
+    assert line.at_rate(None) is line
+    assert line.model_copy(update={"gap_scaled": False}).at_rate(7.0, gap=3.0).min_frames == 6
+    other = line.model_copy(update={"frames_at_fps": 14.0})
+    assert other.at_rate(7.0).min_frames == 3
+
+
+def test_a_slow_camera_counts_like_a_loop_that_skips_frames() -> None:
+    # The pillar walker of the test above, filmed by a camera of 7/3 fps: its frames are
+    # numbered 1, 2, 3, ... (no gaps), and only its frame rate says they are far apart.
+    def walk(seq: int) -> list[float]:
+        return walker(3 * seq, speed=4.0, x0=160.0) if 3 * seq < 37 else []
+
+    frames = list(range(1, 20))
+    assert crossings(frames, True, walk, fps=7.0 / 3.0) == ["exit"]
+    assert crossings(frames, True, walk, fps=None) == []  # rate not known: frames
+
+
+def test_a_fast_camera_does_not_count_a_brief_lean_over_the_line() -> None:
+    # At 28 fps someone standing at the door (feet at x 290, the line at 300) leans over it
+    # for 6 frames (0.2 s) and back, twice; then walks in for real. At 7 fps the same lean
+    # is one or two frames, which min_frames: 3 ignores; counted in frames at 28 fps it
+    # was two entries and two exits too many.
+    lean = [290, 296, 304, 312, 312, 312, 312, 304, 296, 290] + [290] * 20
+
+    def walk(seq: int) -> list[float]:
+        if seq <= 2 * len(lean):
+            x = lean[(seq - 1) % len(lean)]
+        else:
+            x = 290 + 3.0 * (seq - 2 * len(lean))
+        return [x - 20.0, 100.0, x + 20.0, 220.0]
+
+    frames = list(range(1, 2 * len(lean) + 60))
+    assert crossings(frames, True, walk, fps=28.0) == ["exit"]
+    assert crossings(frames, False, walk, fps=28.0) == ["exit", "entry", "exit", "entry",
+                                                        "exit"]
 
 
 def test_a_fast_walker_seen_every_third_frame_is_tracked_with_the_buffer() -> None:

@@ -288,7 +288,7 @@ def test_the_step_hands_the_pictures_bounds_to_its_lines() -> None:
     xs = [545.0, 560.0, 575.0, 590.0, 605.0, 615.0, 625.0, 635.0, 645.0, 655.0, 665.0]
     counts = []
     for bounds in (None, (0.0, 0.0, 640.0, 480.0)):
-        step = CameraPipeline(camera, TrackingConfig(), SiteOccupancy(), fps=10.0)
+        step = CameraPipeline(camera, TrackingConfig(), SiteOccupancy(), fps=7.0)
         ts = datetime.now(timezone.utc)
         for n, det in enumerate(_leaving_right(xs, half=30.0), start=1):
             det.tracker_id = None
