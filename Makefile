@@ -58,6 +58,12 @@ eval: models media
 	  $(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
 	    --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --random-lines 40 \
 	    --seed 7 3 5 11 --gaps $$gaps $$before || exit 1; done; done
+	# a slower camera (every 2nd, 3rd, 6th frame of the video, at 7/K fps): the counter's
+	# windows as times (today) and in the camera's frames (before: scale 1)
+	for k in 2 3 6; do for before in "" "--counter frames_at_fps=$$($(BIN)/python -c "print(7 / $$k)")"; do \
+	  $(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
+	    --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --random-lines 40 \
+	    --seed 7 3 5 11 --camera-every $$k $$before || exit 1; done; done
 	# the refiner only near lines (models[].refine.near): accuracy and frames refined per
 	# value, chosen on the same even lines, reported on the odd ones and the three above
 	$(BIN)/python scripts/eval_refine_near.py --config $(CONFIG) --model person \

@@ -121,8 +121,8 @@ def lab_run(args: argparse.Namespace) -> dict[str, object]:
     colours = bool(args.choose) or settings.tracking.appearance_weight > 0  # type: ignore[attr-defined]
     detections = lab.cached_detections(settings, settings.models[0], args.video,  # type: ignore[attr-defined]
                                        Path(args.cache), signatures=colours)
-    width, height, fps, _n = lab.video_info(args.video)
-    fps = true_fps(args) or fps
+    width, height, _fps, _n = lab.video_info(args.video)
+    fps = lab.frame_rate(args.video, args.gt, args.fps)
     draws = [lab.random_lines(tracks, args.random_lines, seed, width, height)
              for seed in args.seed]
     # Each draw's even lines choose, its odd lines report; several seeds pool their halves.

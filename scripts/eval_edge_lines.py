@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     tracks = load_mot(args.gt)
     if args.frames:
         tracks = {k: [p for p in v if p[0] <= args.frames] for k, v in tracks.items()}
-    _w, _h, fps, _n = lab.video_info(args.video)
+    fps = lab.frame_rate(args.video, args.gt)
     counter = counter_settings(args.counter or [])
     explain = Path(args.explain) if args.explain else None
     regions, chosen_all, report_all = [], [], []

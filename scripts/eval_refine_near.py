@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     run_as = ModelConfig(name=f"{model.name}.refine",
                          **model.refine.model_dump(exclude={"match_iou", "near"}))
     tracks = load_mot(args.gt)
-    width, height, fps, _n = lab.video_info(args.video)
+    width, height, _fps, _n = lab.video_info(args.video)
+    fps = lab.frame_rate(args.video, args.gt)
     draws = [lab.random_lines(tracks, args.random_lines, seed, width, height)
              for seed in args.seed] if args.random_lines else []
     groups = {"fixed": [tuple(ln) for ln in args.line or []],

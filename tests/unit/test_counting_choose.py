@@ -91,7 +91,8 @@ def test_tracker_settings_are_taken_for_a_clear_gain_alone(
 
 
 def test_cached_detections_are_keyed_by_the_refiner_too(tmp_path: Any) -> None:
-    lab = load_lab()
+    load_lab()
+    lab = load_script("detection_cache")
     (tmp_path / "p.pt").write_bytes(b"p")
     (tmp_path / "pose.pt").write_bytes(b"q")
     video = tmp_path / "v.avi"

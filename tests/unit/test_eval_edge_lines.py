@@ -3,6 +3,7 @@ borders, detections of a camera's region of interest, counter overrides."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -84,7 +85,7 @@ def test_a_region_of_interest_is_detected_cropped_and_boxed_in_the_frames_coordi
     writer.release()
     settings = load_settings(ROOT / "config" / "demo.yaml")
     model = settings.models[0]
-    monkeypatch.setattr(lab, "Detector", CropSeer)
+    monkeypatch.setattr(sys.modules[lab.cached_detections.__module__], "Detector", CropSeer)
     CropSeer.shapes = []
     whole = lab.cached_detections(settings, model, video, tmp_path / "cache")
     roi = (40, 20, 120, 100)

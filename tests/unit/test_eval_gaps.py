@@ -110,3 +110,16 @@ def test_the_sequences_own_frame_rate_is_read_and_a_bad_one_named(
                  "0", "9", "9"])
     assert exc.value.code == 2
     assert "frameRate is not a number" in capsys.readouterr().err
+
+
+def test_cached_detections_come_back_one_per_frame(lab: ModuleType, tmp_path: Path) -> None:
+    frames = _walkers(3)
+    frames.insert(1, sv.Detections.empty())  # a frame with nobody
+    lab.save_detections(tmp_path / "d.npz", frames)
+    back = lab.load_detections(tmp_path / "d.npz")
+    assert len(back) == 4  # not one more, empty, after the video's last frame
+    assert [len(d) for d in back] == [3, 0, 3, 3]
+    assert np.array_equal(back[2].xyxy, frames[2].xyxy)
+    assert list(back[3].class_id) == list(frames[3].class_id)
+    lab.save_detections(tmp_path / "none.npz", [sv.Detections.empty()] * 2)
+    assert [len(d) for d in lab.load_detections(tmp_path / "none.npz")] == [0, 0]
