@@ -74,13 +74,28 @@ def true_fps(args: argparse.Namespace) -> float | None:
 
 
 def evaluate(args: argparse.Namespace) -> dict[str, object]:
-    """Run the pipeline on the video and score every line."""
+    """Run the pipeline on the video and score every line.
+
+    With ``--realtime`` the file plays at its rate and the loop analyses what it keeps up
+    with (the capture thread keeps the newest frame, as for a live camera), and with
+    ``--random-lines`` the reported half of the draws is counted as well."""
+    import counting_lab as lab
+
     tracks = load_mot(args.gt)
+    realtime = getattr(args, "realtime", False)
+    fixed = [list(ln) for ln in args.line or []]
+    drawn: list[list[int]] = []
+    if realtime and args.random_lines:
+        width, height, _fps, _n = lab.video_info(args.video)
+        drawn = [list(ln) for seed in args.seed
+                 for ln in lab.random_lines(tracks, args.random_lines, seed, width, height)[1::2]]
+    lines = fixed + drawn
     with tempfile.TemporaryDirectory() as tmp:
-        settings = build_settings(args.config, args.video, args.line, Path(tmp) / "eval.db",
+        settings = build_settings(args.config, args.video, lines, Path(tmp) / "eval.db",
                                   args.model, getattr(args, "format", None),
                                   getattr(args, "motion", False), true_fps(args))
-        app = App(settings, RunOptions(pace=False, lockstep=True, loop_files=False))  # type: ignore[arg-type]
+        app = App(settings, RunOptions(pace=realtime, lockstep=not realtime,  # type: ignore[arg-type]
+                                       loop_files=False))
         t0 = time.monotonic()
         app.start()
         app.wait_finished()
@@ -91,17 +106,25 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
     assert pipeline is not None
     counts = pipeline.line_counts()
     rows = []
-    for i, ln in enumerate(args.line):
+    for i, ln in enumerate(lines):
         truth = count_true_crossings(tracks, tuple(float(v) for v in ln))  # type: ignore[arg-type]
         got_in, got_out = counts[f"line{i}"]
         err = count_error(truth.left_to_right, truth.right_to_left, got_in, got_out)
         rows.append({"line": ln, "true_in": truth.left_to_right, "true_out": truth.right_to_left,
                      "in": got_in, "out": got_out, "error": round(err, 4)})
-    return {
+    out: dict[str, object] = {
         "video": str(args.video), "frames": frames, "seconds": round(elapsed, 1),
-        "fps": round(frames / max(elapsed, 1e-6), 2), "lines": rows,
-        "error": round(sum(r["error"] for r in rows) / len(rows), 4),  # type: ignore[misc]
+        "fps": round(frames / max(elapsed, 1e-6), 2), "lines": rows[:len(fixed)],
+        "error": round(sum(r["error"] for r in rows[:len(fixed)]) / max(len(fixed), 1), 4),  # type: ignore[misc]
     }
+    if realtime:
+        _w, _h, _fps, total = lab.video_info(args.video)
+        out["realtime"] = {"video_frames": total, "mean_gap": round(total / max(frames, 1), 2),
+                           "last_gap": pipeline.frame_gap}
+    if drawn:
+        out["report_lines"] = rows[len(fixed):]
+        out["reported"] = lab.summary([r["error"] for r in rows[len(fixed):]])  # type: ignore[misc]
+    return out
 
 
 def lab_run(args: argparse.Namespace) -> dict[str, object]:
@@ -252,6 +275,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --random-lines: analyse only some frames, each after the last "
                     "by one of these gaps (drawn the same way every run), as a box whose "
                     "inference cannot keep up with the camera; the truth stays at full rate")
+    ap.add_argument("--realtime", action="store_true",
+                    help="play the video at its rate and analyse what the box keeps up with "
+                    "(the loop skips frames as for a live camera; with --random-lines, the "
+                    "reported half of the draws is counted too)")
     ap.add_argument("--fps", type=float, metavar="F",
                     help="the video's frame rate, where its header is wrong (default: "
                     "frameRate of the seqinfo.ini beside --gt, else the header's)")
@@ -267,6 +294,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not args.line and not args.random_lines:
         ap.error("give --line at least once, or --random-lines N")
+    if args.realtime and (args.choose or args.explain or args.gaps != [1]
+                          or args.camera_every != 1 or args.counter or args.tracking):
+        ap.error("--realtime runs the config as it is: no --choose, --explain, --gaps, "
+                 "--camera-every, --counter or --tracking")
     if min(args.gaps) < 1 or (args.gaps != [1] and not args.random_lines):
         ap.error("--gaps needs whole numbers of frames, 1 or more, and --random-lines")
     if args.fps is not None and not 0 < args.fps <= 240:
@@ -283,22 +314,33 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         ap.error(str(exc))
     rc, result = lab.run_quietly("eval_counting", args,
-                                 lambda a: lab_run(a) if a.random_lines else evaluate(a))
+                                 lambda a: lab_run(a) if a.random_lines and not a.realtime
+                                 else evaluate(a))
     if result is None:
         return rc
     if args.json:
         print(json.dumps(result, default=float))  # numpy scalars in explanations
         return 0
-    if args.random_lines:
+    if args.random_lines and not args.realtime:
         print_lab(result)
         return 0
     print(f"{result['video']}: {result['frames']} frames in {result['seconds']} s "
           f"({result['fps']} fps)")
+    if "realtime" in result:
+        rt = result["realtime"]
+        print(f"played at its rate: {result['frames']} of {rt['video_frames']} frames "  # type: ignore[index]
+              f"analysed, 1 in {rt['mean_gap']} on average (last usual gap {rt['last_gap']:g})")  # type: ignore[index]
+    if "reported" in result:
+        s = result["reported"]
+        print(f"{s['lines']} reported random lines: mean {s['mean'] * 100:.1f} %, median "  # type: ignore[index]
+              f"{s['median'] * 100:.1f} %, 90th pct {s['p90'] * 100:.1f} %, worst "  # type: ignore[index]
+              f"{s['worst'] * 100:.1f} %")  # type: ignore[index]
     print(f"{'line':<22} {'true_in':>7} {'true_out':>8} {'in':>4} {'out':>4} {'error':>7}")
     for r in result["lines"]:  # type: ignore[union-attr]
         print(f"{' '.join(map(str, r['line'])):<22} {r['true_in']:>7} {r['true_out']:>8} "
               f"{r['in']:>4} {r['out']:>4} {r['error'] * 100:>6.1f}%")
-    print(f"mean error {result['error'] * 100:.1f}%")
+    if result["lines"]:
+        print(f"mean error {result['error'] * 100:.1f}%")
     return 0
 
 

@@ -62,6 +62,8 @@ def test_tracking_and_counter_overrides_are_validated_by_name(ec: ModuleType) ->
     (["--line", "0", "0", "9", "9", "--camera-every", "2"], "--camera-every needs"),
     (["--random-lines", "4", "--camera-every", "0"], "--camera-every needs"),
     (["--line", "0", "0", "9", "9", "--fps", "0"], "--fps 0.0: a frame rate"),
+    (["--random-lines", "4", "--realtime", "--choose"], "--realtime runs the config as it is"),
+    (["--random-lines", "4", "--realtime", "--gaps", "2"], "--realtime runs the config"),
 ])
 def test_bad_arguments_are_named(ec: ModuleType, argv: list[str], message: str,
                                  capsys: pytest.CaptureFixture[str]) -> None:
