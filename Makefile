@@ -64,6 +64,14 @@ eval: models media
 	  $(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
 	    --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt --random-lines 40 \
 	    --seed 7 3 5 11 --camera-every $$k $$before || exit 1; done; done
+	# played at its rate: the loop analyses what this box keeps up with, as for a live
+	# camera (2 min each), today and as before
+	for before in "" "--tracking predict_skipped=false --tracking gap_buffer=0 \
+	    --counter gap_scaled=false"; do \
+	  $(BIN)/python scripts/eval_counting.py --config $(CONFIG) --model person \
+	    --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt \
+	    --line 384 0 384 576 --line 0 300 768 300 --line 0 400 768 400 \
+	    --random-lines 40 --seed 7 3 5 11 --realtime $$before || exit 1; done
 	# the refiner only near lines (models[].refine.near): accuracy and frames refined per
 	# value, chosen on the same even lines, reported on the odd ones and the three above
 	$(BIN)/python scripts/eval_refine_near.py --config $(CONFIG) --model person \

@@ -42,10 +42,10 @@ from edge.config.models import TrackingConfig
 
 def build_settings(config: Path, video: Path, lines: list[list[int]], db: Path,
                    model: str | None, fmt: str | None = None, motion: bool = False,
-                   fps: float | None = None) -> object:
+                   fps: float | None = None, counter: dict | None = None) -> object:
     """The config's models, tracking and inference settings, with one camera for ``video``
     (every model run as ``fmt`` when given; with the motion gate when ``motion``; at
-    ``fps`` when its header is wrong)."""
+    ``fps`` when its header is wrong; ``counter``: line settings on every line)."""
     base = load_settings(config)
     data = counting_only(base.model_dump(mode="json"))
     if model:
@@ -59,8 +59,8 @@ def build_settings(config: Path, video: Path, lines: list[list[int]], db: Path,
     data["cameras"] = [{
         "id": "eval", "url": str(video), "loop": False, "motion": {"enabled": motion},
         "fps": fps,
-        "lines": [{"id": f"line{i}", "start": ln[:2], "end": ln[2:], "in_side": "right"}
-                  for i, ln in enumerate(lines)],
+        "lines": [{"id": f"line{i}", "start": ln[:2], "end": ln[2:], "in_side": "right",
+                   **(counter or {})} for i, ln in enumerate(lines)],
     }]
     data["storage"]["path"] = str(db)
     data["metrics"]["enabled"] = False
@@ -93,7 +93,11 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = build_settings(args.config, args.video, lines, Path(tmp) / "eval.db",
                                   args.model, getattr(args, "format", None),
-                                  getattr(args, "motion", False), true_fps(args))
+                                  getattr(args, "motion", False), true_fps(args),
+                                  counter_settings(getattr(args, "counter", None) or []))
+        if getattr(args, "tracking", None):
+            settings = settings.model_copy(update={"tracking": tracking_settings(  # type: ignore[attr-defined]
+                settings.tracking, args.tracking)})  # type: ignore[attr-defined]
         app = App(settings, RunOptions(pace=realtime, lockstep=not realtime,  # type: ignore[arg-type]
                                        loop_files=False))
         t0 = time.monotonic()
@@ -295,17 +299,17 @@ def main(argv: list[str] | None = None) -> int:
     if not args.line and not args.random_lines:
         ap.error("give --line at least once, or --random-lines N")
     if args.realtime and (args.choose or args.explain or args.gaps != [1]
-                          or args.camera_every != 1 or args.counter or args.tracking):
-        ap.error("--realtime runs the config as it is: no --choose, --explain, --gaps, "
-                 "--camera-every, --counter or --tracking")
+                          or args.camera_every != 1):
+        ap.error("--realtime plays the video as a camera: no --choose, --explain, --gaps "
+                 "or --camera-every")
     if min(args.gaps) < 1 or (args.gaps != [1] and not args.random_lines):
         ap.error("--gaps needs whole numbers of frames, 1 or more, and --random-lines")
     if args.fps is not None and not 0 < args.fps <= 240:
         ap.error(f"--fps {args.fps}: a frame rate between 0 and 240")
     if args.camera_every < 1 or (args.camera_every != 1 and not args.random_lines):
         ap.error("--camera-every needs a whole number of frames, 1 or more, and --random-lines")
-    if (args.tracking or args.counter) and not args.random_lines:
-        ap.error("--counter and --tracking need --random-lines")
+    if (args.tracking or args.counter) and not (args.random_lines or args.realtime):
+        ap.error("--counter and --tracking need --random-lines or --realtime")
     try:
         counter_settings(args.counter or [])
         tracking_settings(TrackingConfig(), args.tracking or [])

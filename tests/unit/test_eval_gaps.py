@@ -57,13 +57,13 @@ def test_tracking_and_counter_overrides_are_validated_by_name(ec: ModuleType) ->
     (["--line", "0", "0", "9", "9", "--gaps", "2"], "--gaps needs"),
     (["--random-lines", "4", "--gaps", "0", "1"], "--gaps needs"),
     (["--line", "0", "0", "9", "9", "--tracking", "predict_skipped=false"],
-     "--counter and --tracking need"),
+     "--counter and --tracking need --random-lines or --realtime"),
     (["--random-lines", "4", "--counter", "gap_scaled=maybe"], "--counter gap_scaled"),
     (["--line", "0", "0", "9", "9", "--camera-every", "2"], "--camera-every needs"),
     (["--random-lines", "4", "--camera-every", "0"], "--camera-every needs"),
     (["--line", "0", "0", "9", "9", "--fps", "0"], "--fps 0.0: a frame rate"),
-    (["--random-lines", "4", "--realtime", "--choose"], "--realtime runs the config as it is"),
-    (["--random-lines", "4", "--realtime", "--gaps", "2"], "--realtime runs the config"),
+    (["--random-lines", "4", "--realtime", "--choose"], "--realtime plays the video as a"),
+    (["--random-lines", "4", "--realtime", "--gaps", "2"], "--realtime plays the video"),
 ])
 def test_bad_arguments_are_named(ec: ModuleType, argv: list[str], message: str,
                                  capsys: pytest.CaptureFixture[str]) -> None:
