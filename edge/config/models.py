@@ -196,6 +196,11 @@ class TrackingConfig(Strict):
     """How long a lost track can come back, in frames at 30 fps (scaled to the camera's):
     86 is 2.9 s, the 60 chosen on PETS when the tracker was told its file's 10 fps (it is
     about 7)."""
+    lost_track_frames: int = Field(20, ge=0, le=1000)
+    """...but at least this many of the camera's frames, however slow it is: 20 is
+    ``lost_track_buffer`` at 7 fps, and what a loop that skips frames keeps (its tracker
+    counts the usual gap as one frame); a 1.2 fps camera keeps 17 s, not 2.9 (README
+    "Counting at the camera's own rate")."""
     activation_threshold: float = Field(0.25, ge=0.0, le=1.0)
     high_conf_threshold: float = Field(0.4, ge=0.0, le=1.0)
     """Detections above this are matched first; the rest only revive existing tracks."""

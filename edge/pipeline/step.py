@@ -23,7 +23,7 @@ from edge.analytics.zones import ZoneRule
 from edge.config.models import CANONICAL_CLASSES, CameraConfig, TrackingConfig
 from edge.events import Event, OccupancyChanged
 from edge.pipeline.appearance import APPEARANCE, describe
-from edge.pipeline.tracking import ClassGroupTracker
+from edge.pipeline.tracking import ClassGroupTracker, lost_buffer
 from edge.telemetry import metrics
 
 PERSON_ID = CANONICAL_CLASSES.index("person")
@@ -120,10 +120,10 @@ class CameraPipeline:
         frame_rate = known or 10.0
         # People and vehicles have a ByteTrack each (own thresholds, one id counter).
         self.tracker = ClassGroupTracker(tracking, frame_rate)
-        # The tracker keeps a lost id for lost_track_buffer * frame_rate / 30 frames; rules
+        # The tracker keeps a lost id for lost_buffer * frame_rate / 30 frames; rules
         # remember a track just as long.
         self._env = RuleEnv(memory_frames=max(
-            1, int(tracking.lost_track_buffer * frame_rate / 30.0)) + 1,
+            1, int(lost_buffer(tracking, frame_rate) * frame_rate / 30.0)) + 1,
             frame_gap=lambda: self.frame_gap, frame_rate=known)
         self._feet = FootPoints(memory_frames=self._env.memory_frames)
         self.camera = camera

@@ -29,6 +29,7 @@ box's signature into its track's.
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -171,7 +172,7 @@ class ClassGroupTracker:
     def __init__(self, tracking: TrackingConfig, frame_rate: float) -> None:
         self.ids = IdCounter()
         common = {
-            "lost_track_buffer": tracking.lost_track_buffer,
+            "lost_track_buffer": lost_buffer(tracking, frame_rate),
             "frame_rate": frame_rate,
             "minimum_consecutive_frames": tracking.minimum_consecutive_frames,
             "minimum_iou_threshold": tracking.minimum_iou_threshold,
@@ -239,6 +240,18 @@ class ClassGroupTracker:
         self.vehicles.reset()
         self.clock.reset()
         self.ids.next_id = 0
+
+
+def lost_buffer(tracking: TrackingConfig, frame_rate: float) -> int:
+    """The tracker's ``lost_track_buffer`` (frames at 30 fps) at ``frame_rate``: the
+    configured time, or ``tracking.lost_track_frames`` of the camera's frames if longer.
+
+    >>> t = TrackingConfig()
+    >>> lost_buffer(t, 7.0), lost_buffer(t, 25.0), lost_buffer(t, 7.0 / 6)
+    (86, 86, 515)
+    """
+    return max(tracking.lost_track_buffer,
+               math.ceil(tracking.lost_track_frames * 30.0 / frame_rate - 1e-9))
 
 
 BUFFER_FREE_S = 1.5 / 7.0

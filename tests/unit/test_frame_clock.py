@@ -179,3 +179,25 @@ def test_a_fast_walker_seen_every_third_frame_is_tracked_with_the_buffer() -> No
 def test_the_buffer_changes_nothing_at_full_rate() -> None:
     frames = list(range(1, 60))
     assert run(frames, TrackingConfig()) == run(frames, TrackingConfig(gap_buffer=0.0))
+
+
+def test_a_slow_camera_keeps_a_lost_track_as_many_frames_as_a_loop_that_skips() -> None:
+    # 1.2 fps: someone hidden for 10 of the camera's frames (8.6 s). lost_track_buffer's
+    # 2.9 s is 3 frames at that rate; a loop analysing 1 frame in 6 of a 7 fps camera keeps
+    # a lost track 20 analysed frames (its clock counts the usual gap as one frame).
+    def ids_after(missed: int, tracking: TrackingConfig, fps: float, step: int) -> list[int]:
+        pipe = CameraPipeline(CameraConfig(id="door", url="x.avi"), tracking,
+                              SiteOccupancy(), fps=fps)
+        box = [100.0, 100.0, 140.0, 220.0]
+        seqs = iter(range(step, 1000, step))
+        for _ in range(5):
+            pipe.process(next(seqs), NOW, detections(box))
+        for _ in range(missed):
+            pipe.process(next(seqs), NOW, detections())
+        back = pipe.process(next(seqs), NOW, detections(box)).detections
+        return [int(i) for i in back.tracker_id]
+
+    slow = 7.0 / 6
+    assert ids_after(10, TrackingConfig(), slow, 1) == [0]
+    assert ids_after(10, TrackingConfig(), 7.0, 6) == [0]  # the loop, the same frames
+    assert ids_after(10, TrackingConfig(lost_track_frames=0), slow, 1) != [0]  # before
