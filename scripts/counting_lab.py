@@ -24,6 +24,7 @@ import supervision as sv
 from detection_cache import (  # noqa: F401  (the lab's API: cached detections)
     cached_detections,
     frame_rate,
+    known_rate,
     load_detections,
     save_detections,
     video_info,

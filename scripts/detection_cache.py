@@ -38,7 +38,13 @@ def frame_rate(video: Path, gt: Path, override: float | None = None) -> float:
     ground truth ``gt`` (MOT's ``frameRate``), else the file's header (PETS' says 10 for
     its 7). The counter's windows and the tracker's budgets are times: a wrong rate scales
     them all."""
-    return override or sequence_fps(gt) or video_info(video)[2]
+    return known_rate(gt, override) or video_info(video)[2]
+
+
+def known_rate(gt: Path, override: float | None = None) -> float | None:
+    """``override``, else the ``seqinfo.ini`` rate beside the ground truth ``gt``; None when
+    neither says (then only the video's header does)."""
+    return override or sequence_fps(gt)
 
 
 def _cache_key(model: ModelConfig, models_dir: Path, video: Path,

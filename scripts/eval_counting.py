@@ -67,12 +67,6 @@ def build_settings(config: Path, video: Path, lines: list[list[int]], db: Path,
     return validate_mapping(data, str(config))
 
 
-def true_fps(args: argparse.Namespace) -> float | None:
-    """The video's frame rate when its header may be wrong: ``--fps``, else the MOT
-    sequence's ``seqinfo.ini`` beside the ground truth; None: trust the header."""
-    return getattr(args, "fps", None) or sequence_fps(args.gt)
-
-
 def evaluate(args: argparse.Namespace) -> dict[str, object]:
     """Run the pipeline on the video and score every line.
 
@@ -85,15 +79,16 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
     realtime = getattr(args, "realtime", False)
     fixed = [list(ln) for ln in args.line or []]
     drawn: list[list[int]] = []
+    width, height, _fps, total = lab.video_info(args.video) if realtime else (0, 0, 0.0, 0)
     if realtime and args.random_lines:
-        width, height, _fps, _n = lab.video_info(args.video)
         drawn = [list(ln) for seed in args.seed
                  for ln in lab.random_lines(tracks, args.random_lines, seed, width, height)[1::2]]
     lines = fixed + drawn
     with tempfile.TemporaryDirectory() as tmp:
         settings = build_settings(args.config, args.video, lines, Path(tmp) / "eval.db",
                                   args.model, getattr(args, "format", None),
-                                  getattr(args, "motion", False), true_fps(args),
+                                  getattr(args, "motion", False),
+                                  lab.known_rate(args.gt, getattr(args, "fps", None)),
                                   counter_settings(getattr(args, "counter", None) or []))
         if getattr(args, "tracking", None):
             settings = settings.model_copy(update={"tracking": tracking_settings(  # type: ignore[attr-defined]
@@ -122,7 +117,6 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
         "error": round(sum(r["error"] for r in rows[:len(fixed)]) / max(len(fixed), 1), 4),  # type: ignore[misc]
     }
     if realtime:
-        _w, _h, _fps, total = lab.video_info(args.video)
         out["realtime"] = {"video_frames": total, "mean_gap": round(total / max(frames, 1), 2),
                            "last_gap": pipeline.frame_gap}
     if drawn:

@@ -34,9 +34,10 @@ PETS lines nobody tuned on (README, "Counting accuracy"):
   mean absolute second difference over its last points), where ``sv.LineZone`` has no band:
   a standing person whose box edge jumps over the line says nothing about its side until
   it moves past its own jumps (false crossings of this kind halved on the reported lines).
-- ``min_frames`` and the other frame counts are the camera's frames (``gap_scaled``): a
-  box analysing every third frame needs a third as many points (README, "Counting when the
-  box cannot keep up"); ``sv.LineZone`` counts whatever frames it is given.
+- ``min_frames`` and the other frame counts are times, frames at ``frames_at_fps``
+  (``gap_scaled``): a box analysing every third frame, or a camera of a third the rate,
+  needs a third as many points (README, "Counting at the camera's own rate");
+  ``sv.LineZone`` counts whatever frames it is given.
 - A vanished track keeps its state as long as the tracker may bring its id back
   (``memory_frames``), so people occluded while crossing still count; with
   ``count_on_loss`` a track lost while already beyond the band on the new side (fewer than

@@ -241,9 +241,8 @@ class CameraCapture:
         cap_fps = self.config.fps_cap
         h.frame_rate = (min(native, cap_fps) if native else cap_fps) if cap_fps else native
         metrics.CAMERA_FPS.labels(self.camera_id).set(h.frame_rate)
-        target_fps = native if (self.is_file and self.pace) else 0.0
-        if cap_fps:
-            target_fps = min(target_fps, cap_fps) if target_fps else cap_fps
+        # Files are paced at the rate they are timed by; streams only skip down to the cap.
+        target_fps = h.frame_rate if (self.is_file and self.pace) else (cap_fps or 0.0)
         interval = 1.0 / target_fps if target_fps else 0.0
         next_due = time.monotonic()
         window_start, window_frames = time.monotonic(), 0

@@ -185,7 +185,7 @@ def _frame_gaps(settings: Settings) -> list[Check]:
     """Ask the running daemon how many frames a second the lines of each counting camera
     see, and whether the rate they are timed by is the one the stream delivers (README,
     "Counting when the box cannot keep up", "Counting at the camera's own rate")."""
-    from edge.pipeline.clock import SLOW_COUNTING_FPS
+    from edge.pipeline.clock import analysed_rate, counts_poorly
     from edge.telemetry.scrape import DECODE_METRIC, FPS_METRIC, GAP_METRIC, camera_gauge
 
     name = "counting rate"
@@ -202,11 +202,11 @@ def _frame_gaps(settings: Settings) -> list[Check]:
     steady = []
     for cam in counting:
         gap, fps = gaps[cam.id], rates.get(cam.id, 0.0)
-        rate = fps / gap if fps > 0 else None
+        rate = analysed_rate(fps, gap)
         seen = (f"{rate:.1f} frames a second" if rate is not None else "its frames") + (
             f" (1 frame in {gap:g} analysed: inference is behind this camera)" if gap > 1
             else "")
-        if (rate is not None and rate < SLOW_COUNTING_FPS) or (rate is None and gap > 1):
+        if counts_poorly(fps, gap):
             out.append((f"counting rate of camera {cam.id}", WARN,
                         f"its lines see {seen} and count less well (on PETS 12 % of "
                         "crossings wrong at 1.2 frames a second, 25 % at 0.7, against 5 % at "

@@ -31,6 +31,24 @@ the health page flags it): on PETS (README, "Counting when the box cannot keep u
 crossings were wrong at 7 frames a second, 6-7 % at 2.3-3.5, 12 % at 1.2 and 25 % at 0.7."""
 
 
+def analysed_rate(fps: float, gap: float) -> float | None:
+    """Frames a second a camera's lines see: its frame rate ``fps`` (0: not known) over the
+    loop's usual ``gap``; None when the rate is not known."""
+    return fps / gap if fps > 0 else None
+
+
+def counts_poorly(fps: float, gap: float) -> bool:
+    """Whether lines that see one frame in ``gap`` of a camera at ``fps`` (0: not known)
+    count poorly: under :data:`SLOW_COUNTING_FPS` a second, or frames skipped at an unknown
+    rate (``edge doctor`` warns, the health page flags it).
+
+    >>> counts_poorly(7.0, 6.0), counts_poorly(25.0, 3.0), counts_poorly(0.0, 2.0)
+    (True, False, True)
+    """
+    rate = analysed_rate(fps, gap)
+    return gap > 1 if rate is None else rate < SLOW_COUNTING_FPS
+
+
 class FrameClock:
     """Tracker time of each analysed frame of one camera.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge.pipeline.clock import SLOW_COUNTING_FPS
+from edge.pipeline.clock import analysed_rate, counts_poorly
 from edge.ui.context import ConsoleContext
 
 
@@ -35,8 +35,8 @@ class CameraState:
     """Frames a second the lines see: the camera's frame rate over the gap (None: its rate
     is not known)."""
     counts_poorly: bool = False
-    """Its lines see too few frames a second to count well (``edge doctor``'s rule: under
-    ``SLOW_COUNTING_FPS``, or frames skipped at an unknown rate)."""
+    """Its lines see too few frames a second to count well (``edge doctor``'s rule,
+    :func:`edge.pipeline.clock.counts_poorly`)."""
 
 
 def camera_states(ctx: ConsoleContext) -> list[CameraState]:
@@ -62,11 +62,11 @@ def camera_states(ctx: ConsoleContext) -> list[CameraState]:
             state, why = "down", h.last_error or "waiting for the first frame"
         age = h.seconds_since_frame()
         gap = gaps.get(cfg.id, 1.0)
-        rate = round(h.frame_rate / gap, 1) if h.frame_rate > 0 else None
-        poor = bool(cfg.lines) and (gap > 1 if rate is None else rate < SLOW_COUNTING_FPS)
+        rate = analysed_rate(h.frame_rate, gap)
         out.append(CameraState(
             cfg.id, cfg.name or cfg.id, state, why, round(h.decode_fps, 1),
             None if age is None else round(age, 1), h.width, h.height, h.frames, h.reconnects,
             c.get("occupancy", 0), c.get("entries", 0), c.get("exits", 0),
-            round(gap, 1), bool(cfg.lines), rate, poor))
+            round(gap, 1), bool(cfg.lines), None if rate is None else round(rate, 1),
+            bool(cfg.lines) and counts_poorly(h.frame_rate, gap)))
     return out
