@@ -10,6 +10,7 @@ gstreamer1.0-plugins-base/good/ugly/bad); the venv's python cannot import ``gi``
 Example:
     /usr/bin/python3 scripts/rtsp_server.py --port 0 --fps 25 --size 640x480
     /usr/bin/python3 scripts/rtsp_server.py --file var/media/vtest.avi
+    /usr/bin/python3 scripts/rtsp_server.py --fps 12 --header-fps 25  # says 25, sends 12
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ def free_port() -> int:
 def pipeline(args: argparse.Namespace) -> str:
     """The gst-launch description of the media the server streams."""
     width, height = (int(v) for v in args.size.split("x"))
-    enc = (f"videoconvert ! video/x-raw,format=I420 ! x264enc tune=zerolatency "
+    # A camera whose header lies: the encoder is told another rate than the frames' times.
+    claim = (f"capssetter caps=\"video/x-raw,framerate={args.header_fps}/1\" ! "
+             if args.header_fps else "")
+    enc = (f"videoconvert ! video/x-raw,format=I420 ! {claim}x264enc tune=zerolatency "
            f"speed-preset=ultrafast key-int-max={args.fps} bitrate={args.bitrate} ! "
            f"rtph264pay name=pay0 pt=96 config-interval=1")
     if args.file:
@@ -57,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=8554, help="0 picks a free port")
     ap.add_argument("--path", default="/cam")
     ap.add_argument("--fps", type=int, default=25)
+    ap.add_argument("--header-fps", type=int, default=0,
+                    help="the rate the stream's header claims (0: the true one)")
     ap.add_argument("--size", default="640x480")
     ap.add_argument("--bitrate", type=int, default=1500, help="kbit/s")
     ap.add_argument("--pattern", default="ball")

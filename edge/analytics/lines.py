@@ -376,7 +376,7 @@ class LineRule:
     def update(self, camera_id: str, ts: datetime, detections: sv.Detections) -> RuleOutput:
         """Count this frame's crossings (at the camera's current analysed rate)."""
         if self._env is not None:
-            self.counter.set_rate(self._env.frame_rate, self._env.frame_gap())
+            self.counter.set_rate(self._env.frame_rate(), self._env.frame_gap())
         crossings = self.counter.update(detections)
         events = []
         for c in crossings:

@@ -46,9 +46,10 @@ class RuleEnv:
     frame_gap: Callable[[], float] = lambda: 1.0
     """The typical gap between the camera's analysed frames now, in camera frames (2.0: the
     loop analyses every other frame; the camera step's tracker clock)."""
-    frame_rate: float | None = None
-    """The camera's frame rate (its reported fps, ``fps_cap`` applied, or
-    ``tracking.frame_rate``); None when not known."""
+    frame_rate: Callable[[], float | None] = lambda: None
+    """The camera's frame rate now (``tracking.frame_rate``, else the rate its capture is
+    timed by: ``CameraHealth.frame_rate``); None when not known. It can change while the
+    camera runs (its stream's timestamps tell a new rate)."""
 
 
 @dataclass

@@ -3,8 +3,9 @@
 OpenCV's FFmpeg backend only honours open/read timeouts when they are passed to the
 constructor, so they are given there. After a failed read the capture is released and
 reopened with exponential backoff and jitter (:class:`edge.backoff.Backoff`); width, height
-and fps are read again after every reconnect. File sources are paced at their native fps
-unless ``pace=False``.
+and fps are read again after every reconnect. A stream's rate is measured from its frames'
+own timestamps (:mod:`edge.capture.rate`) and every frame carries the rate it was timed by.
+File sources are paced at their native fps unless ``pace=False``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import cv2
 
 from edge.backoff import Backoff
 from edge.capture.motion import MotionDetector
+from edge.capture.rate import StampRate, choose_rate, moved
 from edge.capture.slot import Frame, FrameSlot
 from edge.capture.transport import GATE, stream_address, tcp_probe
 from edge.config.models import CameraConfig
@@ -48,8 +50,15 @@ class CameraHealth:
     height: int = 0
     source_fps: float = 0.0
     frame_rate: float = 0.0
-    """The rate frames are delivered at, as far as known: the camera's configured ``fps``
-    or its reported one, capped by ``fps_cap`` (0: not known)."""
+    """The rate frames are delivered at, as far as known: the camera's configured ``fps``,
+    else the rate its stream's timestamps say, else its reported one, capped by ``fps_cap``
+    (0: not known; :func:`edge.capture.rate.choose_rate`)."""
+    rate_source: str = ""
+    """Where ``frame_rate`` came from: ``config``, ``stamps``, ``header``, ``fps_cap`` or
+    ``""`` (not known)."""
+    stamp_fps: float = 0.0
+    """The rate the stream's timestamps say its frames were sent at (0: not measured; files
+    are not measured)."""
     decode_fps: float = 0.0
     last_frame_at: float | None = None
     last_error: str = ""
@@ -119,6 +128,7 @@ class CameraCapture:
         self._thread: threading.Thread | None = None
         self._seq = 0
         self._generation = 0
+        self._stamps = StampRate()
         self.motion = MotionDetector(config.motion) if config.motion.enabled else None
 
     def start(self) -> None:
@@ -237,10 +247,9 @@ class CameraCapture:
         h.source_fps = float(fps) if fps and 0 < fps < 240 else 0.0
         log.info("camera %s open: %dx%d @ %.1f fps", self.camera_id, h.width, h.height,
                  h.source_fps)
-        native = self.config.fps or h.source_fps
         cap_fps = self.config.fps_cap
-        h.frame_rate = (min(native, cap_fps) if native else cap_fps) if cap_fps else native
-        metrics.CAMERA_FPS.labels(self.camera_id).set(h.frame_rate)
+        self._stamps.restart()
+        self._retime()
         # Files are paced at the rate they are timed by; streams only skip down to the cap.
         target_fps = h.frame_rate if (self.is_file and self.pace) else (cap_fps or 0.0)
         interval = 1.0 / target_fps if target_fps else 0.0
@@ -261,6 +270,9 @@ class CameraCapture:
                 # failing; a live camera never needs that long, so treat it as a stall.
                 return f"read stalled for {now - t0:.1f}s"
             window_frames += 1
+            if not self.is_file and \
+                    (self._stamps.add(cap.get(cv2.CAP_PROP_POS_MSEC)) or 0.0) != h.stamp_fps:
+                self._retime()
             if now - window_start >= 2.0:
                 h.decode_fps = window_frames / (now - window_start)
                 metrics.CAMERA_DECODE_FPS.labels(self.camera_id).set(h.decode_fps)
@@ -281,6 +293,23 @@ class CameraCapture:
                 return "finished"
         return "stopped"
 
+    def _retime(self) -> None:
+        """Choose the rate the camera is timed by again (at open, and when its stream's
+        timestamps tell a new rate); keep the one in use when the new one is within 10 %."""
+        h = self.health
+        h.stamp_fps = self._stamps.rate or 0.0
+        metrics.CAMERA_STAMP_FPS.labels(self.camera_id).set(h.stamp_fps)
+        rate, source = choose_rate(self.config.fps, h.stamp_fps, h.source_fps,
+                                   self.config.fps_cap)
+        if not rate and h.frame_rate:
+            return  # a stream reopened without a rate yet: keep timing it as before
+        if moved(h.frame_rate, rate) or source != h.rate_source:
+            if h.frame_rate and moved(h.frame_rate, rate):
+                log.info("camera %s: timed at %.2f fps from its %s (was %.2f)",
+                         self.camera_id, rate, source, h.frame_rate)
+            h.frame_rate, h.rate_source = rate, source
+            metrics.CAMERA_FPS.labels(self.camera_id).set(rate)
+
     def _publish(self, image) -> None:  # type: ignore[no-untyped-def]
         h = self.health
         self._seq += 1
@@ -297,7 +326,7 @@ class CameraCapture:
                                f"frame")
                 return
         frame = Frame(self.camera_id, image, self._seq, offset=offset, full=full,
-                      moving=moving)
+                      moving=moving, frame_rate=h.frame_rate)
         if self.slot.put(frame, self._stop):
             metrics.CAMERA_DROPPED.labels(self.camera_id).inc()
         if not h.up:

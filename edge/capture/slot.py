@@ -28,6 +28,8 @@ class Frame:
         full: the whole decoded picture when ``image`` is a ROI crop of it (the console's
             live view shows it), else None.
         moving: whether the camera's motion gate saw motion (always True without a gate).
+        frame_rate: the rate the camera was timed by when this frame came (0: not known;
+            ``CameraHealth.frame_rate``): the camera step follows it.
     """
 
     camera_id: str
@@ -38,6 +40,7 @@ class Frame:
     offset: tuple[int, int] = (0, 0)
     full: np.ndarray | None = None
     moving: bool = True
+    frame_rate: float = 0.0
 
     @property
     def picture(self) -> np.ndarray:

@@ -186,11 +186,18 @@ def _frame_gaps(settings: Settings) -> list[Check]:
     see, and whether the rate they are timed by is the one the stream delivers (README,
     "Counting when the box cannot keep up", "Counting at the camera's own rate")."""
     from edge.pipeline.clock import analysed_rate, counts_poorly
-    from edge.telemetry.scrape import DECODE_METRIC, FPS_METRIC, GAP_METRIC, camera_gauge
+    from edge.telemetry.scrape import (
+        DECODE_METRIC,
+        FPS_METRIC,
+        GAP_METRIC,
+        STAMP_METRIC,
+        camera_gauge,
+    )
 
     name = "counting rate"
     got = _daemon_metrics(settings, name, "how many frames the lines see", lambda text: {
-        m: camera_gauge(text, m) for m in (GAP_METRIC, FPS_METRIC, DECODE_METRIC)})
+        m: camera_gauge(text, m) for m in (GAP_METRIC, FPS_METRIC, DECODE_METRIC,
+                                           STAMP_METRIC)})
     if isinstance(got, list):
         return got
     url, gauges = got
@@ -215,23 +222,43 @@ def _frame_gaps(settings: Settings) -> list[Check]:
                         "keep up\")"))
         else:
             steady.append(f"{cam.id} at {seen}")
-        out += _rate_check(cam, fps, decoded.get(cam.id, 0.0))
+        out += _rate_check(cam, fps, decoded.get(cam.id, 0.0),
+                           gauges[STAMP_METRIC].get(cam.id, 0.0))
     if steady:
         out.append((name, True, "lines see " + "; ".join(steady)))
     return out
 
 
-def _rate_check(cam: CameraConfig, fps: float, decoded: float) -> list[Check]:
-    """A WARN when a counting camera's frame rate is not known, or is not what its stream
-    delivers (the lines' windows and the tracker are timed by it)."""
+def _rate_check(cam: CameraConfig, fps: float, decoded: float,
+                stamped: float = 0.0) -> list[Check]:
+    """A WARN when a counting camera's frame rate is not known, when the box decodes fewer
+    frames than the stream's timestamps say it sends, or, for a rate not taken from them,
+    when it is not what the stream delivers (the lines' windows and the tracker are timed
+    by it)."""
     from edge.capture.camera import is_file_source
 
     where = f"frame rate of camera {cam.id}"
     if fps <= 0:
-        return [(where, WARN, "not known (the stream reports none): its lines count frames "
-                 "as if at 7 fps; set cameras[].fps to the camera's rate")]
+        return [(where, WARN, "not known (the stream reports none and its frames carry no "
+                 "timestamps): its lines count frames as if at 7 fps; set cameras[].fps to "
+                 "the camera's rate")]
     if is_file_source(cam.url) or decoded <= 0:
         return []  # a file is played at its header's rate: only `fps` can correct it
+    if stamped > 0:  # the stream's timestamps say what it sends
+        out: list[Check] = []
+        sent = min(stamped, cam.fps_cap) if cam.fps_cap else stamped
+        if cam.fps and abs(sent - fps) > RATE_MISMATCH * fps:
+            out.append((where, WARN, f"cameras[].fps says {cam.fps:g} but the stream's "
+                        f"timestamps say {stamped:.1f}: its lines and tracker are timed by "
+                        "the wrong rate; remove fps (the timestamps are used then) or correct "
+                        "it"))
+        if decoded < (1.0 - RATE_MISMATCH) * stamped:
+            out.append((where, WARN, f"its stream sends {stamped:.1f} frames a second (their "
+                        f"timestamps) but this box decodes only {decoded:.1f}: the picture "
+                        "falls behind real time and the frames it cannot decode are lost; use "
+                        "the camera's substream (substream_url), a lower resolution or rate on "
+                        "the camera, or a box that decodes faster"))
+        return out
     delivered = min(decoded, cam.fps_cap) if cam.fps_cap else decoded
     if abs(delivered - fps) <= RATE_MISMATCH * fps:
         return []

@@ -45,6 +45,7 @@ def forget_camera_series(cam_id: str) -> None:
     """Drop a removed camera's gauges, so dashboards do not show its last values for ever
     (its counters stay: their rate falls to zero)."""
     for gauge in (metrics.CAMERA_UP, metrics.CAMERA_LAST_FRAME_AGE, metrics.CAMERA_DECODE_FPS,
+                  metrics.CAMERA_FPS, metrics.CAMERA_STAMP_FPS, metrics.CAMERA_FRAME_GAP,
                   metrics.OCCUPANCY):
         with contextlib.suppress(KeyError):
             gauge.remove(cam_id)

@@ -240,6 +240,7 @@ class InferenceLoop(BackgroundThread):
             pipeline = self.pipelines.get(frame.camera_id)
             if pipeline is None:
                 pipeline = self.pipelines[frame.camera_id] = self.make_pipeline(frame.camera_id)
+            pipeline.set_rate(frame.frame_rate or None)  # the camera may be timed anew
             result = pipeline.process(frame.seq, frame.wall_ts, merged, frame.bounds,
                                       image=frame.picture)
             observe_all(self.services, frame, result)

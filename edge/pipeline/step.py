@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -99,6 +99,12 @@ class FrameResult:
         return sum(c.direction == "exit" for c in self.crossings)
 
 
+def _memory(tracking: TrackingConfig, frame_rate: float) -> int:
+    """Frames rules remember a vanished track: as long as the tracker keeps a lost id
+    (``lost_buffer`` frames at 30 fps, at ``frame_rate``), and one more."""
+    return max(1, int(lost_buffer(tracking, frame_rate) * frame_rate / 30.0)) + 1
+
+
 class CameraPipeline:
     """Tracking and counting state of one camera.
 
@@ -116,15 +122,14 @@ class CameraPipeline:
                  *, fps: float | None = None, heartbeat_s: float = 60.0) -> None:
         self.camera_id = camera.id
         self.site = site
-        known = tracking.frame_rate or fps or None
-        frame_rate = known or 10.0
+        self.fps: float | None = tracking.frame_rate or fps or None
+        """The rate the tracker and lines time by (None: not known; :meth:`set_rate`)."""
+        self._fixed_rate = tracking.frame_rate is not None
+        frame_rate = self.fps or 10.0
         # People and vehicles have a ByteTrack each (own thresholds, one id counter).
         self.tracker = ClassGroupTracker(tracking, frame_rate)
-        # The tracker keeps a lost id for lost_buffer * frame_rate / 30 frames; rules
-        # remember a track just as long.
-        self._env = RuleEnv(memory_frames=max(
-            1, int(lost_buffer(tracking, frame_rate) * frame_rate / 30.0)) + 1,
-            frame_gap=lambda: self.frame_gap, frame_rate=known)
+        self._env = RuleEnv(memory_frames=_memory(tracking, frame_rate),
+                            frame_gap=lambda: self.frame_gap, frame_rate=lambda: self.fps)
         self._feet = FootPoints(memory_frames=self._env.memory_frames)
         self.camera = camera
         self.rules: list[Rule] = []
@@ -135,6 +140,21 @@ class CameraPipeline:
         self._last_occupancy_log = 0.0
         self._last_counts: tuple[int, int, int] | None = None
         self.last_result: FrameResult | None = None
+
+    def set_rate(self, fps: float | None) -> None:
+        """Time the tracker and lines by ``fps`` from now on: the camera's capture measured
+        a new rate (its stream's timestamps, after a reconnect). Tracks, counts and each
+        track's side of every line are kept. None (not known), the rate in use, or a fixed
+        ``tracking.frame_rate`` change nothing."""
+        if not fps or fps == self.fps or self._fixed_rate:
+            return
+        self.fps = fps
+        self.tracker.retime(fps)
+        memory = _memory(self.tracker.tracking, fps)
+        self._env = replace(self._env, memory_frames=memory)
+        self._feet.memory_frames = memory
+        for line in self.counters:
+            line.counter.memory_frames = memory
 
     def apply_camera(self, camera: CameraConfig) -> None:
         """Use this camera's rules from now on (lines, zones, ...); unchanged rules keep

@@ -134,6 +134,15 @@ class GroupTracker(ByteTrackTracker):
         self._stage += 1
         return matched, unmatched_tracks, unmatched_dets
 
+    def retime(self, lost_track_buffer: int, frame_rate: float) -> None:
+        """Keep lost tracks ``lost_track_buffer`` frames at 30 fps and take timestamps as
+        frames at ``frame_rate`` from now on (the camera's rate became known or changed);
+        live tracks and their ids are kept, and the next update predicts one frame."""
+        self.maximum_frames_without_update = self._compute_maximum_frames_without_update(
+            lost_track_buffer=lost_track_buffer, frame_rate=frame_rate)
+        self.maximum_time_without_update = lost_track_buffer / 30.0
+        self._init_timestamp_state(frame_rate)
+
     def _reset_id_allocator(self) -> None:
         """Ids are the shared counter's; :meth:`ClassGroupTracker.reset` restarts it."""
 
@@ -171,6 +180,7 @@ class ClassGroupTracker:
 
     def __init__(self, tracking: TrackingConfig, frame_rate: float) -> None:
         self.ids = IdCounter()
+        self.tracking = tracking
         common = {
             "lost_track_buffer": lost_buffer(tracking, frame_rate),
             "frame_rate": frame_rate,
@@ -191,6 +201,14 @@ class ClassGroupTracker:
         """The camera's analysed frames: their typical gap, and the tracker's time."""
         self.predict_skipped = tracking.predict_skipped
         self.gap_buffer = tracking.gap_buffer
+
+    def retime(self, frame_rate: float) -> None:
+        """Time both trackers and the clock by ``frame_rate`` from now on (the camera's
+        rate became known or changed), keeping every track (:meth:`GroupTracker.retime`)."""
+        buffer = lost_buffer(self.tracking, frame_rate)
+        for group in (self.people, self.vehicles):
+            group.retime(buffer, frame_rate)
+        self.clock.frame_rate = frame_rate
 
     @property
     def tracks(self) -> list[Any]:

@@ -20,8 +20,12 @@ CAMERA_LAST_FRAME_AGE = Gauge("edge_camera_last_frame_age_seconds",
                               "Seconds since the last decoded frame", ["camera"])
 CAMERA_DECODE_FPS = Gauge("edge_camera_decode_fps", "Decoded frames per second", ["camera"])
 CAMERA_FPS = Gauge(
-    "edge_camera_fps", "Frame rate the camera's tracker and lines time by (its configured or "
-    "reported fps, fps_cap applied; 0: not known)", ["camera"])
+    "edge_camera_fps", "Frame rate the camera's tracker and lines time by (its configured fps, "
+    "else its stream's timestamps', else its reported one; fps_cap applied; 0: not known)",
+    ["camera"])
+CAMERA_STAMP_FPS = Gauge(
+    "edge_camera_stamp_fps", "Frame rate the stream's own timestamps say its frames are sent "
+    "at (0: not measured; files are not)", ["camera"])
 CAMERA_FRAME_GAP = Gauge(
     "edge_camera_frame_gap",
     "Typical camera frames between two analysed frames (1: every frame analysed)", ["camera"])

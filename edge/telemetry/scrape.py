@@ -20,6 +20,8 @@ FPS_METRIC = "edge_camera_fps"
 """The gauge the capture thread exports: the frame rate the camera is timed by."""
 DECODE_METRIC = "edge_camera_decode_fps"
 """The gauge the capture thread exports: frames it decoded a second, lately."""
+STAMP_METRIC = "edge_camera_stamp_fps"
+"""The gauge the capture thread exports: the rate its stream's timestamps say."""
 
 
 class ScrapeError(RuntimeError):

@@ -25,9 +25,11 @@ def free_port() -> int:
 class RtspServer:
     """Start, kill, pause and bring back ``scripts/rtsp_server.py`` on a fixed port."""
 
-    def __init__(self, fps: int = 25, size: str = "320x240") -> None:
+    def __init__(self, fps: int = 25, size: str = "320x240", header_fps: int = 0) -> None:
         self.port = free_port()
         self.fps = fps
+        self.header_fps = header_fps
+        """The rate the stream's header claims (0: ``fps``, the true one)."""
         self.size = size
         self.proc: subprocess.Popen[str] | None = None
         self.url = f"rtsp://127.0.0.1:{self.port}/cam"
@@ -36,7 +38,8 @@ class RtspServer:
         """Start and wait for READY; return the monotonic time it became ready."""
         self.proc = subprocess.Popen(
             [SYSTEM_PYTHON, str(ROOT / "scripts" / "rtsp_server.py"), "--port", str(self.port),
-             "--fps", str(self.fps), "--size", self.size, "--bitrate", "500"],
+             "--fps", str(self.fps), "--size", self.size, "--bitrate", "500",
+             "--header-fps", str(self.header_fps)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         deadline = time.monotonic() + timeout

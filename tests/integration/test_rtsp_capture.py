@@ -11,7 +11,7 @@ import pytest
 
 from edge.capture.camera import CameraCapture
 from edge.capture.supervisor import CaptureSupervisor
-from edge.config.models import CameraConfig
+from edge.config.models import CameraConfig, TrackingConfig
 from tests.integration.conftest import RtspServer
 
 READ_TIMEOUT = 2.0
@@ -178,3 +178,48 @@ def test_a_recently_healthy_camera_is_back_quickly_after_each_outage(
     print(f"\nMEASURED return after outage: median {statistics.median(returns):.2f}s "
           f"p95 {p95:.2f}s max {returns[-1]:.2f}s over {len(returns)} trials")
     assert p95 <= 4.0, returns
+
+
+def test_a_camera_is_timed_by_its_stream_s_timestamps_and_again_when_it_returns_at_another_rate(
+        rtsp_factory: list[RtspServer]) -> None:
+    """A camera whose header says 25 fps sends 12: its frames, and the camera step the loop
+    builds for it, are timed at 12. It comes back from an outage sending 25 (its header now
+    right): the step follows without losing its lines' state."""
+    from edge.pipeline.loop import InferenceLoop
+    from edge.pipeline.step import CameraPipeline, SiteOccupancy
+
+    server = RtspServer(fps=12, header_fps=25)
+    rtsp_factory.append(server)
+    server.start()
+    cam = camera(server.url, lines=[{"id": "door", "start": [0, 120], "end": [320, 120]}])
+    loop = InferenceLoop({"cam": cam}, [], lambda cid: CameraPipeline(
+        cam.config, TrackingConfig(), SiteOccupancy()), lambda events: None)
+
+    def step_rate() -> float | None:
+        frames = loop.take_batch()
+        if frames:
+            loop.process_batch(frames)
+        pipe = loop.pipelines.get("cam")
+        return pipe.fps if pipe is not None else None
+
+    cam.start()
+    try:
+        assert wait_for(lambda: abs((step_rate() or 0) - 12.0) < 0.6, 15), cam.health
+        h = cam.health
+        assert (h.source_fps, h.rate_source) == (25.0, "stamps")
+        first = h.frame_rate
+        pipe = loop.pipelines["cam"]
+        line = pipe.counters[0]
+        # 3 frames at 7 fps (0.43 s) are 5 at 12, fewer if the test skipped frames
+        assert line.counter.run == line.config.at_rate(pipe.fps, pipe.frame_gap)
+        server.kill()
+        assert wait_for(lambda: not cam.health.up, READ_TIMEOUT + 3)
+        server.fps, server.header_fps = 25, 0
+        server.start()
+        assert wait_for(lambda: abs((step_rate() or 0) - 25.0) < 1.0, 20), cam.health
+        assert cam.health.reconnects >= 1 and pipe.counters[0] is line
+        assert line.counter.run == line.config.at_rate(pipe.fps, pipe.frame_gap)
+        print(f"\nMEASURED header 25, sent 12 -> timed at {first:.2f}; back at "
+              f"{cam.health.frame_rate:.2f} from its {cam.health.rate_source}")
+    finally:
+        cam.stop()

@@ -268,3 +268,30 @@ def test_doctor_reads_the_gap_the_camera_step_exports(tmp_path: Path) -> None:
     checks = doctor._frame_gaps(load_settings(gap_config(tmp_path, port)))
     assert ("counting rate of camera mast", doctor.WARN) in [(c[0], c[1]) for c in checks]
     assert any(c[2].startswith("its lines see its frames (1 frame in 3 analysed") for c in checks)
+
+
+def test_doctor_reads_the_rate_a_stream_s_timestamps_say(tmp_path: Path) -> None:
+    """gate is timed by its timestamps and decodes them all; dock's box decodes fewer frames
+    than its stream sends; mast was told fps 25 but its timestamps say 12.5."""
+    text = "".join(
+        f'edge_camera_frame_gap{{camera="{cam}"}} 1.0\nedge_camera_fps{{camera="{cam}"}} '
+        f'{fps}\nedge_camera_stamp_fps{{camera="{cam}"}} {sent}\n'
+        f'edge_camera_decode_fps{{camera="{cam}"}} {decoded}\n'
+        for cam, fps, sent, decoded in (("gate", 12.5, 12.5, 12.3), ("dock", 25.0, 25.0, 9.0),
+                                        ("mast", 25.0, 12.5, 12.5)))
+    cfg = yaml.safe_load(gap_config(tmp_path, 0).read_text())
+    cfg["cameras"][0]["fps"] = 25
+    exp = Exporter(text)
+    try:
+        cfg["metrics"]["port"] = exp.port
+        (tmp_path / "g.yaml").write_text(yaml.safe_dump(cfg))
+        checks = doctor._frame_gaps(load_settings(tmp_path / "g.yaml"))
+    finally:
+        exp.close()
+    warn = {c[0]: c[2] for c in checks if c[1] == doctor.WARN}
+    assert sorted(warn) == ["frame rate of camera dock", "frame rate of camera mast"]
+    assert warn["frame rate of camera dock"].startswith(
+        "its stream sends 25.0 frames a second (their timestamps) but this box decodes only "
+        "9.0")
+    assert warn["frame rate of camera mast"].startswith(
+        "cameras[].fps says 25 but the stream's timestamps say 12.5")
