@@ -25,11 +25,14 @@ class PlateLocaliser:
 
     name = "platedet"
 
-    def __init__(self, model_path: str | Path | None = None, conf: float = 0.3) -> None:
+    def __init__(self, model_path: str | Path | None = None, conf: float = 0.3,
+                 threads: int | None = None) -> None:
         from platedet import Platedet
 
+        from edge.anpr.ocr import session_options
+
         kwargs = {"model_path": str(model_path)} if model_path else {}
-        self._det = Platedet(**kwargs)
+        self._det = Platedet(**kwargs, sess_options=session_options(threads))
         self.conf = conf
         self._lock = threading.Lock()
 

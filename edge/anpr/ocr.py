@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -173,7 +173,8 @@ class Recogniser:
         self._columns = plate_columns(charset)
 
     @classmethod
-    def from_files(cls, name: str, model: Path, alphabet: Path) -> Recogniser:
+    def from_files(cls, name: str, model: Path, alphabet: Path,
+                   threads: int | None = None) -> Recogniser:
         """A PaddleOCR recogniser exported to ONNX (``model``) and its dictionary file (one
         class per line; the blank and a trailing space are added as PaddleOCR does).
 
@@ -187,7 +188,8 @@ class Recogniser:
             if not path.is_file():
                 raise FileNotFoundError(
                     f"recogniser {name}: {path} not found; run `edge model fetch`")
-        session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(str(model), sess_options=session_options(threads),
+                                       providers=["CPUExecutionProvider"])
         feed = session.get_inputs()[0].name
         chars = ["blank", *alphabet.read_text(encoding="utf-8").splitlines(), " "]
         classes = session.get_outputs()[0].shape[-1]
@@ -216,6 +218,7 @@ class RapidOcrEngine:
         recogniser: the text recogniser's name: ``ppocrv4`` ships in the rapidocr wheel, the
             others (:data:`RECOGNISERS`) are files in ``models_dir``.
         models_dir: where those files are.
+        threads: ONNX Runtime threads of each model (None: its default, every core).
 
     Raises:
         ValueError: an unknown recogniser name.
@@ -227,13 +230,15 @@ class RapidOcrEngine:
     min_score = 0.5
     """Text boxes read with less mean confidence are dropped (RapidOCR's ``text_score``)."""
 
-    def __init__(self, recogniser: str = "ppocrv4", models_dir: Path = Path("models")) -> None:
+    def __init__(self, recogniser: str = "ppocrv4", models_dir: Path = Path("models"),
+                 threads: int | None = None) -> None:
         from rapidocr_onnxruntime import RapidOCR
 
         if recogniser != "ppocrv4" and recogniser not in RECOGNISERS:
             raise ValueError(f"unknown recogniser {recogniser!r}; use "
                              f"{' or '.join(['ppocrv4', *RECOGNISERS])}")
-        self._ocr = RapidOCR(det_limit_type="max", det_limit_side_len=DET_SIDE)
+        counts = {"intra_op_num_threads": threads, "inter_op_num_threads": 1} if threads else {}
+        self._ocr = RapidOCR(det_limit_type="max", det_limit_side_len=DET_SIDE, **counts)
         rec = self._ocr.text_rec
         if recogniser == "ppocrv4":
             self.recogniser = Recogniser(recogniser, lambda x: rec.session(x)[0],
@@ -241,7 +246,7 @@ class RapidOcrEngine:
         else:
             model, alphabet = RECOGNISERS[recogniser]
             self.recogniser = Recogniser.from_files(recogniser, models_dir / model,
-                                                    models_dir / alphabet)
+                                                    models_dir / alphabet, threads)
         self._lock = threading.Lock()
 
     def read(self, image_bgr: np.ndarray, height: int | None = None) -> OcrText:
@@ -313,16 +318,32 @@ def _in_crop(text: OcrText, original: np.ndarray, read: np.ndarray, height: int 
     return crop_span(text, read.shape[1], None, read.shape[0])
 
 
-def make_engine(name: str, recogniser: str = "ppocrv4", models_dir: Path = Path("models")
-                ) -> OcrEngine:
-    """``rapidocr`` (with ``recogniser``, see :class:`RapidOcrEngine`) or ``easyocr``.
+def session_options(threads: int | None) -> Any:
+    """ONNX Runtime session options: its defaults for None (every core); with ``threads``,
+    that many threads, one operator at a time, none spinning while idle (on an edge box the
+    inference loop needs the cores between reads)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return opts
+
+
+def make_engine(name: str, recogniser: str = "ppocrv4", models_dir: Path = Path("models"),
+                threads: int | None = None) -> OcrEngine:
+    """``rapidocr`` (with ``recogniser``, see :class:`RapidOcrEngine`) or ``easyocr``;
+    ``threads``: the CPU threads of each of RapidOCR's models (EasyOCR's are set on the
+    thread that reads, :class:`edge.anpr.service.AnprService`).
 
     Raises:
         ValueError: unknown engine or recogniser name.
         FileNotFoundError: the recogniser's files are not in ``models_dir``.
     """
     if name == "rapidocr":
-        return RapidOcrEngine(recogniser, models_dir)
+        return RapidOcrEngine(recogniser, models_dir, threads)
     if name == "easyocr":
         return EasyOcrEngine()
     raise ValueError(f"unknown OCR engine {name!r}; use rapidocr or easyocr")

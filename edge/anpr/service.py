@@ -100,7 +100,16 @@ class AnprService:
         self.dropped = 0
         self._lock = threading.Lock()
         self.pool: JobWorkers[tuple[_Track, np.ndarray, Ticket]] = JobWorkers(
-            "anpr", self._job, cfg.workers, cfg.queue_max, self._job_failed)
+            "anpr", self._job, cfg.workers, cfg.queue_max, self._job_failed,
+            nice=cfg.worker_nice, on_start=self._thread_setup)
+
+    def _thread_setup(self) -> None:
+        """On each worker: torch's threads for this thread (EasyOCR; OpenMP keeps the
+        count per thread). ONNX Runtime's are set where its sessions are made."""
+        if self.engine.name == "easyocr":
+            from edge.detect.detector import set_inference_threads
+
+            set_inference_threads(self.cfg.threads)
 
     def start(self) -> None:
         """Start the OCR workers."""
@@ -262,8 +271,9 @@ def build_anpr_service(settings: Settings, emit: Callable[[Sequence[Event]], Non
     localiser = None
     if cfg.localiser == "platedet":
         model = Path(settings.models_dir) / "platedet.onnx"
-        localiser = PlateLocaliser(model if model.exists() else None)
-    engine = make_engine(cfg.engine, cfg.recogniser, Path(settings.models_dir))
+        localiser = PlateLocaliser(model if model.exists() else None, threads=cfg.threads)
+    engine = make_engine(cfg.engine, cfg.recogniser, Path(settings.models_dir),
+                         threads=cfg.threads)
     saver = None
     if cfg.store_plate_crops:
         from edge.store.retention import DiskGuard

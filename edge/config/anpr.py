@@ -86,6 +86,15 @@ class AnprConfig(Strict):
     """Plates shorter than this (pixels) are too small to read and are skipped."""
     min_sharpness: float = Field(15.0, ge=0)
     workers: int = Field(1, ge=1, le=8)
+    threads: int = Field(1, ge=1, le=64)
+    """CPU threads each read uses (ONNX Runtime's for the plate detector and RapidOCR,
+    torch's for EasyOCR): 1 keeps one worker to one core, beside the inference loop; raise
+    ``workers`` for more reads at once."""
+    worker_nice: int = Field(5, ge=0, le=19)
+    """How much lower the workers' CPU priority is than the inference loop's (Linux nice):
+    on a box whose cores are busy, counting gets the frames it needs first and plates,
+    which can wait, what is left (README "Counting first: background work yields"). 0:
+    the same priority."""
     queue_max: int = Field(16, ge=1, le=10_000)
     track_gone_s: float = Field(5.0, gt=0, le=600)
     """A vehicle track unseen this long has left: its plate is decided and its exit logged."""

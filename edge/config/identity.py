@@ -120,6 +120,10 @@ class IdentityConfig(Strict):
     """Least face sharpness of an enrolment photo (same measure): stricter than live frames,
     since a poor enrolment photo spoils every later match while a refused one is retaken."""
     workers: int = Field(1, ge=1, le=16)
+    worker_nice: int = Field(0, ge=0, le=19)
+    """How much lower the face workers' CPU priority is than the inference loop's (Linux
+    nice). 0 by default: ``/api/process`` waits for their answers (``api_wait_s``); raise
+    it where the local backend's face search slows counting."""
     queue_max: int = Field(32, ge=1, le=10_000)
     """Face jobs waiting for a worker; a full queue drops the job (counted)."""
     api_wait_s: float = Field(2.0, ge=0, le=30)

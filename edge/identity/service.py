@@ -154,7 +154,8 @@ class IdentityService:
         self.calls = 0
         self.dropped = 0
         self.pool: JobWorkers[_Job] = JobWorkers("identity", self._run, cfg.workers,
-                                                 cfg.queue_max, lambda j: j.ticket.finish_one())
+                                                 cfg.queue_max, lambda j: j.ticket.finish_one(),
+                                                 nice=cfg.worker_nice)
         self.tracks: TrackBook[None] = TrackBook(cfg.track_gone_s, lambda _key: None)
         """Person tracks seen (frames, last time); gone ``track_gone_s`` after the last."""
         self.eligible_tracks = 0

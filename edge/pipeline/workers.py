@@ -2,11 +2,16 @@
 
 ``offer`` never blocks: a full queue refuses the job and the caller counts the drop. A job
 that raises is logged and ``on_error`` is told, so its waiter is released; the pool goes on.
+
+Workers may run at a lower CPU priority than the inference loop (``nice``): on a box whose
+cores are all busy, the loop's frames then come first and the jobs, which can wait, take
+what is left (README "Counting first: background work yields").
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -25,13 +30,20 @@ class JobWorkers(Generic[J]):
         name: thread name prefix.
         handle: does one job (on a worker thread).
         on_error: called with a job whose ``handle`` raised (release its waiters).
+        nice: how much lower each worker thread's CPU priority is than the thread that
+            starts it (Linux ``nice``, 0-19; 0: the same).
+        on_start: called first on each worker thread (per-thread settings, such as torch's
+            thread count).
     """
 
     def __init__(self, name: str, handle: Callable[[J], None], workers: int, queue_max: int,
-                 on_error: Callable[[J], None] | None = None) -> None:
+                 on_error: Callable[[J], None] | None = None, *, nice: int = 0,
+                 on_start: Callable[[], None] | None = None) -> None:
         self.name = name
         self.handle = handle
         self.on_error = on_error
+        self.nice = nice
+        self.on_start = on_start
         self.count = workers
         self._queue: queue.Queue[J | None] = queue.Queue(maxsize=queue_max)
         self._threads: list[threading.Thread] = []
@@ -89,6 +101,12 @@ class JobWorkers(Generic[J]):
         return not self._queue.unfinished_tasks
 
     def _run(self) -> None:
+        lower_priority(self.nice)
+        if self.on_start is not None:
+            try:
+                self.on_start()
+            except Exception:
+                log.exception("%s worker setup failed; running without it", self.name)
         while True:
             job = self._queue.get()
             try:
@@ -102,3 +120,26 @@ class JobWorkers(Generic[J]):
                         self.on_error(job)
             finally:
                 self._queue.task_done()
+
+
+def lower_priority(nice: int) -> int:
+    """Lower the calling thread's CPU priority by ``nice`` (Linux keeps ``nice`` per thread;
+    a thread it starts inherits it); return its nice value now. Lowering needs no privilege;
+    where the system refuses, it is logged and nothing changes.
+
+    >>> import threading
+    >>> seen = []
+    >>> t = threading.Thread(target=lambda: seen.append(lower_priority(0)))
+    >>> t.start(); t.join()
+    >>> seen == [os.getpriority(os.PRIO_PROCESS, 0)]
+    True
+    """
+    tid = threading.get_native_id()
+    now = os.getpriority(os.PRIO_PROCESS, tid)
+    if nice <= 0:
+        return now
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, now + nice))
+    except OSError as exc:
+        log.warning("cannot lower the priority of thread %s: %s", tid, exc)
+    return os.getpriority(os.PRIO_PROCESS, tid)

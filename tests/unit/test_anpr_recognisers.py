@@ -69,3 +69,22 @@ def test_the_default_recogniser_reads_plates_the_wheels_own_misreads(name: str,
     reader = PlateReader.from_config(make_engine(cfg.engine, cfg.recogniser, MODELS), cfg)
     got = reader.read(crop)
     assert got is not None and got.plate == plate
+
+
+def test_plate_models_use_the_configured_threads() -> None:
+    """``anpr.threads``: each ONNX Runtime session of a read (plate detector, RapidOCR's
+    detector and recogniser, a recogniser from files) runs on that many threads."""
+    from edge.anpr.localise import PlateLocaliser
+    from edge.anpr.ocr import make_engine, session_options
+
+    assert session_options(None).intra_op_num_threads == 0  # ONNX Runtime's own default
+    engine = make_engine("rapidocr", "ppocrv6", MODELS, threads=1)
+    assert isinstance(engine, RapidOcrEngine)
+    sessions = [engine._ocr.text_det.infer.session, engine._ocr.text_rec.session.session]
+    localiser = PlateLocaliser(require(MODELS / "platedet.onnx", "run `make models`"),
+                               threads=1)
+    sessions.append(localiser._det.session)
+    assert [s.get_session_options().intra_op_num_threads for s in sessions] == [1, 1, 1]
+    opts = session_options(2)
+    assert (opts.intra_op_num_threads, opts.inter_op_num_threads) == (2, 1)
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 from edge.pipeline.workers import JobWorkers
@@ -28,3 +29,39 @@ def test_full_queue_refuses_and_failing_jobs_are_reported() -> None:
     assert pool.drain(5)
     pool.stop()
     assert failed == [2] and 1 in done
+
+
+def test_workers_run_at_a_lower_priority_after_their_setup() -> None:
+    """Each worker lowers its own thread's priority (Linux keeps nice per thread) and runs
+    ``on_start`` first; the thread that started them keeps its priority."""
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    seen: list[tuple[str, int]] = []
+
+    def where() -> tuple[str, int]:
+        tid = threading.get_native_id()
+        return threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, tid)
+
+    pool = JobWorkers("low", lambda job: seen.append(where()), workers=2, queue_max=4,
+                      nice=5, on_start=lambda: seen.append(("setup", 0)))
+    pool.start()
+    for j in range(4):
+        assert pool.offer(j)
+    assert pool.drain(5)
+    pool.stop()
+    assert seen.count(("setup", 0)) == 2
+    jobs = [s for s in seen if s[0] != "setup"]
+    assert len(jobs) == 4 and {p for _, p in jobs} == {min(19, base + 5)}
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base
+
+
+def test_a_failing_setup_is_logged_and_jobs_still_run(caplog) -> None:  # type: ignore[no-untyped-def]
+    done: list[int] = []
+
+    def broken() -> None:
+        raise RuntimeError("no torch")
+
+    pool = JobWorkers("t", done.append, workers=1, queue_max=2, on_start=broken)
+    pool.start()
+    assert pool.offer(7) and pool.drain(5)
+    pool.stop()
+    assert done == [7] and "t worker setup failed" in caplog.text
