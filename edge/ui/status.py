@@ -37,6 +37,15 @@ class CameraState:
     counts_poorly: bool = False
     """Its lines see too few frames a second to count well (``edge doctor``'s rule,
     :func:`edge.pipeline.clock.counts_poorly`)."""
+    frame_rate: float = 0.0
+    """The rate the camera is timed by (0: not known; ``CameraHealth.frame_rate``)."""
+    timed_by: str = "not known"
+    """Where that rate came from, in words (:data:`RATE_WORDS`)."""
+
+
+RATE_WORDS = {"config": "cameras[].fps", "stamps": "its timestamps", "header": "its header",
+              "fps_cap": "fps_cap", "": "not known"}
+"""``CameraHealth.rate_source`` in the health page's words."""
 
 
 def camera_states(ctx: ConsoleContext) -> list[CameraState]:
@@ -68,5 +77,6 @@ def camera_states(ctx: ConsoleContext) -> list[CameraState]:
             None if age is None else round(age, 1), h.width, h.height, h.frames, h.reconnects,
             c.get("occupancy", 0), c.get("entries", 0), c.get("exits", 0),
             round(gap, 1), bool(cfg.lines), None if rate is None else round(rate, 1),
-            bool(cfg.lines) and counts_poorly(h.frame_rate, gap)))
+            bool(cfg.lines) and counts_poorly(h.frame_rate, gap), round(h.frame_rate, 1),
+            RATE_WORDS.get(h.rate_source, h.rate_source)))
     return out

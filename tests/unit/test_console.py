@@ -290,8 +290,11 @@ def test_the_health_page_says_when_a_counting_camera_skips_frames(tmp_path: Path
     assert (door["frame_gap"], door["counts_lines"]) == (3.0, True)
     panel = client.get("/health/panel").text
     assert "1 frame in 3.0: lines count less well" in panel  # the rate is not known
-    health.frame_rate = 25.0  # 8.3 frames a second analysed: enough
-    assert "1 frame in 3.0 (8.3/s)</td>" in client.get("/health/panel").text
+    assert "<td>not known</td>" in panel
+    health.frame_rate, health.rate_source = 25.0, "stamps"  # 8.3 frames a second: enough
+    panel = client.get("/health/panel").text
+    assert "1 frame in 3.0 (8.3/s)</td>" in panel and "<td>25.0 fps (its timestamps)</td>" in panel
+    assert client.get("/health.json").json()["cameras"][0]["timed_by"] == "its timestamps"
     health.frame_rate = 5.0
     assert "1 frame in 3.0 (1.7/s): lines count less well" in client.get("/health/panel").text
     ctx.frame_gaps = lambda: {"door": 1.0}
