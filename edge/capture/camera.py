@@ -247,6 +247,8 @@ class CameraCapture:
         h.source_fps = float(fps) if fps and 0 < fps < 240 else 0.0
         log.info("camera %s open: %dx%d @ %.1f fps", self.camera_id, h.width, h.height,
                  h.source_fps)
+        for what in self.config.drawn_outside(h.width, h.height):
+            log.warning("camera %s: %s (drawn for another size?)", self.camera_id, what)
         cap_fps = self.config.fps_cap
         self._stamps.restart()
         self._retime()

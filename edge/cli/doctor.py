@@ -109,6 +109,11 @@ def _cameras(settings: Settings) -> list[Check]:
             continue
         out.append((f"camera {cam.id}", bool(ok), f"{img.shape[1]}x{img.shape[0]} after "
                     f"{(time.monotonic() - t0) * 1000:.0f} ms" if ok else "no frame"))
+        if ok:
+            stream = "its substream" if cam.substream_url else "its stream"
+            out += [(f"camera {cam.id}", WARN, f"{what}: drawn for another size than "
+                     f"{stream}'s; redraw it on the console's camera page or in the config")
+                    for what in cam.drawn_outside(img.shape[1], img.shape[0])]
     return out
 
 

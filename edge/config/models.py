@@ -158,6 +158,31 @@ class CameraConfig(Strict):
                                                                       strict=True)]
         return out  # type: ignore[return-value]
 
+    def drawn_outside(self, width: int, height: int) -> list[str]:
+        """Each line and zone with a point beyond a ``width`` x ``height`` picture, in words
+        (none when the size is not known): drawn for another resolution (the main stream's,
+        where detection runs on ``substream_url``; a camera reconfigured), such a line sees
+        only part of its segment, or nothing.
+
+        >>> cam = CameraConfig(id="door", url="x", lines=[{"id": "in", "start": [0, 300],
+        ...                                                "end": [1800, 300]}])
+        >>> cam.drawn_outside(640, 360)
+        ['line in: (1800, 300) lies outside the 640x360 picture']
+        >>> cam.drawn_outside(1920, 1080), cam.drawn_outside(0, 0)
+        ([], [])
+        """
+        if not (width and height):
+            return []
+        out = []
+        for kind, rule_id, points in [("line", ln.id, [ln.start, ln.end]) for ln in self.lines] \
+                + [("zone", z.id, list(z.polygon)) for z in self.zones]:
+            beyond = [f"({x:g}, {y:g})" for x, y in points if x > width or y > height]
+            if beyond:
+                out.append(f"{kind} {rule_id}: {', '.join(beyond[:3])} "
+                           f"lie{'s' if len(beyond) == 1 else ''} outside the "
+                           f"{width}x{height} picture")
+        return out
+
     @field_validator("roi")
     @classmethod
     def _roi_box(cls, v: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -188,3 +189,31 @@ def test_supervisor_restarts_a_thread_stuck_beyond_its_timeouts(tmp_path: Path) 
     time.sleep(0.3)
     assert cam.alive and cam.health.up
     cam.stop()
+
+
+def test_lines_drawn_for_another_size_are_named_when_the_camera_opens(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A line drawn on a 1280x720 main stream, counted on a 64x48 stream: the capture says
+    so each time it opens, and so does ``edge doctor``."""
+    from edge.cli import doctor
+
+    video = make_video(tmp_path / "v.avi", frames=3)
+    cfg = CameraConfig(id="gate", url=str(video), loop=False, lines=[
+        {"id": "door", "start": [0, 40], "end": [64, 40]},
+        {"id": "main", "start": [0, 600], "end": [1280, 600]}],
+        zones=[{"id": "bay", "polygon": [[10, 10], [60, 10], [60, 40]]}])
+    cam = CameraCapture(cfg, pace=False)
+    cam.start()
+    deadline = time.monotonic() + 10
+    while not cam.health.finished and time.monotonic() < deadline:
+        time.sleep(0.01)
+    cam.stop()
+    assert "camera gate: line main: (0, 600), (1280, 600) lie outside the 64x48 picture" \
+        in caplog.text and "door" not in caplog.text and "bay" not in caplog.text
+    settings = SimpleNamespace(cameras=[cfg])
+    checks = doctor._cameras(settings)  # type: ignore[arg-type]
+    assert checks[0][:2] == ("camera gate", True)
+    assert checks[1:] == [("camera gate", doctor.WARN, "line main: (0, 600), (1280, 600) lie "
+                           "outside the 64x48 picture: drawn for another size than its "
+                           "stream's; redraw it on the console's camera page or in the "
+                           "config")]
