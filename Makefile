@@ -111,6 +111,12 @@ bench: models media
 	  --also-format onnx-int8 --viewers 0 4
 	# cameras per box with and without the motion gate (2 busy PETS cameras + idle scenes)
 	$(BIN)/python scripts/bench_gate.py --config $(CONFIG) --busy 2
+	# the whole daemon live: frames each camera's lines see with the plate workers below the
+	# loop's priority (default), at its priority, also on 2 threads (before: ONNX Runtime's
+	# default, every core of the 2-core box the README measured), and with plate reading off
+	$(BIN)/python scripts/bench_live.py --config $(CONFIG) --seconds 90 --variant "" \
+	  --variant anpr.worker_nice=0 --variant "anpr.worker_nice=0,anpr.threads=2" \
+	  --variant anpr.enabled=false
 	$(BIN)/python scripts/bench_api.py --config $(CONFIG) --calls 200
 	$(BIN)/python scripts/bench_api.py --config $(CONFIG) --calls 200 --identity
 	bash scripts/test_services.sh
