@@ -46,6 +46,42 @@ def test_unit_security_exposure_is_at_most_2_5(tmp_path: Path) -> None:
     assert float(m.group(1)) <= 2.5
 
 
+def syscalls(names: list[str], seen: set[str] | None = None) -> set[str]:
+    """The system calls of seccomp names (``@group`` or a call), groups expanded by
+    ``systemd-analyze syscall-filter``, nested groups too."""
+    seen = set() if seen is None else seen
+    out: set[str] = set()
+    for name in names:
+        if not name.startswith("@"):
+            out.add(name)
+            continue
+        if name in seen:
+            continue
+        seen.add(name)
+        res = subprocess.run(["systemd-analyze", "syscall-filter", name], capture_output=True,
+                             text=True, timeout=60, check=True)
+        members = [ln.strip() for ln in res.stdout.splitlines()[1:]
+                   if ln.startswith("    ") and not ln.strip().startswith("#")]
+        out |= syscalls(members, seen)
+    return out
+
+
+def test_the_unit_lets_workers_lower_their_priority_and_nothing_more() -> None:
+    """``SystemCallFilter=`` lines in order (an allow list, ``~`` taking calls away, later
+    lines winning): the plate workers' ``setpriority`` (``anpr.worker_nice``) is allowed, the
+    rest of ``@resources`` is not."""
+    allowed: set[str] = set()
+    for line in (ROOT / "systemd" / "edge.service").read_text().splitlines():
+        if line.startswith("SystemCallFilter="):
+            value = line.split("=", 1)[1]
+            if value.startswith("~"):
+                allowed -= syscalls(value[1:].split())
+            else:
+                allowed |= syscalls(value.split())
+    assert "read" in allowed and "setpriority" in allowed
+    assert not {"sched_setscheduler", "setrlimit", "mount", "reboot"} & allowed
+
+
 def test_ready_then_watchdog_pings_stop_when_the_loop_hangs(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pets_video: Path) -> None:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
