@@ -125,7 +125,7 @@ class JobWorkers(Generic[J]):
 def lower_priority(nice: int) -> int:
     """Lower the calling thread's CPU priority by ``nice`` (Linux keeps ``nice`` per thread;
     a thread it starts inherits it); return its nice value now. Lowering needs no privilege;
-    where the system refuses, it is logged and nothing changes.
+    where the system refuses, it is logged, nothing changes and 0 is returned.
 
     >>> import threading
     >>> seen = []
@@ -135,11 +135,12 @@ def lower_priority(nice: int) -> int:
     True
     """
     tid = threading.get_native_id()
-    now = os.getpriority(os.PRIO_PROCESS, tid)
-    if nice <= 0:
-        return now
     try:
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, now + nice))
-    except OSError as exc:
+        now = os.getpriority(os.PRIO_PROCESS, tid)
+        if nice > 0:
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, now + nice))
+            now = os.getpriority(os.PRIO_PROCESS, tid)
+    except OSError as exc:  # a seccomp filter that denies it (systemd/edge.service allows it)
         log.warning("cannot lower the priority of thread %s: %s", tid, exc)
-    return os.getpriority(os.PRIO_PROCESS, tid)
+        return 0
+    return now

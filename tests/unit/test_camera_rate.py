@@ -8,9 +8,12 @@ from datetime import datetime, timezone
 
 import cv2
 import numpy as np
+import pytest
 import supervision as sv
 
 import edge.capture.rate
+import edge.config.models
+import edge.pipeline.workers
 from edge.capture.camera import CameraCapture
 from edge.capture.rate import StampRate, choose_rate
 from edge.capture.slot import Frame
@@ -21,8 +24,10 @@ from edge.pipeline.step import CameraPipeline, SiteOccupancy
 NOW = datetime(2026, 12, 3, tzinfo=timezone.utc)
 
 
-def test_docstring_examples_run() -> None:
-    result = doctest.testmod(edge.capture.rate)
+@pytest.mark.parametrize("module", [edge.capture.rate, edge.pipeline.workers,
+                                    edge.config.models])
+def test_docstring_examples_run(module: object) -> None:
+    result = doctest.testmod(module)  # type: ignore[arg-type]
     assert result.failed == 0 and result.attempted > 0
 
 

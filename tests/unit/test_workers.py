@@ -65,3 +65,18 @@ def test_a_failing_setup_is_logged_and_jobs_still_run(caplog) -> None:  # type: 
     assert pool.offer(7) and pool.drain(5)
     pool.stop()
     assert done == [7] and "t worker setup failed" in caplog.text
+
+
+def test_a_refused_priority_change_is_logged_and_jobs_still_run(
+        monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Under a seccomp filter that denies setpriority (EPERM), the workers run as before."""
+    def refuse(*_args: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "setpriority", refuse)
+    done: list[int] = []
+    pool = JobWorkers("t", done.append, workers=1, queue_max=2, nice=5)
+    pool.start()
+    assert pool.offer(3) and pool.drain(5)
+    pool.stop()
+    assert done == [3] and "cannot lower the priority of thread" in caplog.text
