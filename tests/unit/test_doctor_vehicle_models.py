@@ -237,18 +237,24 @@ def test_doctor_warns_about_a_counting_camera_whose_frames_are_skipped(tmp_path:
                   "frame in 2 analysed: inference is behind this camera); attic at its frames"]
 
 
-def test_doctor_compares_a_capped_stream_with_its_cap(tmp_path: Path) -> None:
-    text = ('edge_camera_frame_gap{camera="gate"} 1.0\nedge_camera_fps{camera="gate"} 10.0\n'
-            'edge_camera_decode_fps{camera="gate"} 25.0\n')
+def frame_gap_checks(tmp_path: Path, text: str, camera: int, **setting: object) -> list:
+    """``edge doctor``'s counting-rate checks against an exporter serving ``text``, with
+    ``setting`` on the ``camera``-th camera of :func:`gap_config`."""
     cfg = yaml.safe_load(gap_config(tmp_path, 0).read_text())
-    cfg["cameras"][1]["fps_cap"] = 10
+    cfg["cameras"][camera].update(setting)
     exp = Exporter(text)
     try:
         cfg["metrics"]["port"] = exp.port
         (tmp_path / "g.yaml").write_text(yaml.safe_dump(cfg))
-        checks = doctor._frame_gaps(load_settings(tmp_path / "g.yaml"))
+        return doctor._frame_gaps(load_settings(tmp_path / "g.yaml"))
     finally:
         exp.close()
+
+
+def test_doctor_compares_a_capped_stream_with_its_cap(tmp_path: Path) -> None:
+    text = ('edge_camera_frame_gap{camera="gate"} 1.0\nedge_camera_fps{camera="gate"} 10.0\n'
+            'edge_camera_decode_fps{camera="gate"} 25.0\n')
+    checks = frame_gap_checks(tmp_path, text, 1, fps_cap=10)
     assert checks == [("counting rate", True, "lines see gate at 10.0 frames a second")]
 
 
@@ -279,15 +285,7 @@ def test_doctor_reads_the_rate_a_stream_s_timestamps_say(tmp_path: Path) -> None
         f'edge_camera_decode_fps{{camera="{cam}"}} {decoded}\n'
         for cam, fps, sent, decoded in (("gate", 12.5, 12.5, 12.3), ("dock", 25.0, 25.0, 9.0),
                                         ("mast", 25.0, 12.5, 12.5)))
-    cfg = yaml.safe_load(gap_config(tmp_path, 0).read_text())
-    cfg["cameras"][0]["fps"] = 25
-    exp = Exporter(text)
-    try:
-        cfg["metrics"]["port"] = exp.port
-        (tmp_path / "g.yaml").write_text(yaml.safe_dump(cfg))
-        checks = doctor._frame_gaps(load_settings(tmp_path / "g.yaml"))
-    finally:
-        exp.close()
+    checks = frame_gap_checks(tmp_path, text, 0, fps=25)
     warn = {c[0]: c[2] for c in checks if c[1] == doctor.WARN}
     assert sorted(warn) == ["frame rate of camera dock", "frame rate of camera mast"]
     assert warn["frame rate of camera dock"].startswith(
