@@ -72,6 +72,14 @@ eval: models media
 	    --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt \
 	    --line 384 0 384 576 --line 0 300 768 300 --line 0 400 768 400 \
 	    --random-lines 40 --seed 7 3 5 11 --realtime $$before || exit 1; done
+	# the same, with the rest of the demo running beside it (the street camera, its vehicle
+	# model, plate reading, face identity): the plate workers below the loop's priority
+	# (default) and as before (the loop's priority, ONNX Runtime on 2 threads)
+	for before in "" "--set anpr.worker_nice=0 --set anpr.threads=2"; do \
+	  $(BIN)/python scripts/eval_counting.py --config $(CONFIG) \
+	    --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt \
+	    --line 384 0 384 576 --line 0 300 768 300 --line 0 400 768 400 \
+	    --random-lines 40 --seed 7 3 5 11 --realtime --with-rest pets $$before || exit 1; done
 	# the refiner only near lines (models[].refine.near): accuracy and frames refined per
 	# value, chosen on the same even lines, reported on the odd ones and the three above
 	$(BIN)/python scripts/eval_refine_near.py --config $(CONFIG) --model person \

@@ -29,3 +29,31 @@ def add_pets_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--gt", type=Path,
                     default=Path("../shared/data/counting/pets09_s2l1/gt.txt"))
 
+
+
+def beside_the_rest(data: dict[str, Any], camera_id: str, camera: dict[str, Any]
+                    ) -> dict[str, Any]:
+    """``data`` (a settings mapping) with ``camera`` in the place of its camera
+    ``camera_id`` (the models that served it serve the new one) and everything else kept:
+    the other cameras, models and modules run beside it as in the daemon. Sync, the API and
+    the console are off (no uplink, no ports).
+
+    Raises:
+        ValueError: the mapping has no camera ``camera_id``.
+
+    >>> data = {"models": [{"name": "p", "cameras": ["door"]}, {"name": "v", "cameras": ["gate"]}],
+    ...         "cameras": [{"id": "door"}, {"id": "gate"}], "sync": {}, "api": {}, "ui": {}}
+    >>> out = beside_the_rest(data, "door", {"id": "eval"})
+    >>> [c["id"] for c in out["cameras"]], [m["cameras"] for m in out["models"]]
+    (['eval', 'gate'], [['eval'], ['gate']])
+    """
+    ids = [c["id"] for c in data["cameras"]]
+    if camera_id not in ids:
+        raise ValueError(f"no camera {camera_id!r} in the config (it has {', '.join(ids)})")
+    data["cameras"] = [camera if c["id"] == camera_id else c for c in data["cameras"]]
+    for m in data["models"]:
+        if m.get("cameras"):
+            m["cameras"] = [camera["id"] if c == camera_id else c for c in m["cameras"]]
+    for section in ("sync", "api", "ui"):
+        data[section] = {**data.get(section, {}), "enabled": False}
+    return data

@@ -23,7 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchconfig import counting_only
+from bench_live import apply_variant, parse_variant
+from benchconfig import beside_the_rest, counting_only
 from counting_floor import floor, foot_noise
 from counting_lab import count_error
 from counting_settings import counter_settings, tracking_settings
@@ -42,12 +43,31 @@ from edge.config.models import TrackingConfig
 
 def build_settings(config: Path, video: Path, lines: list[list[int]], db: Path,
                    model: str | None, fmt: str | None = None, motion: bool = False,
-                   fps: float | None = None, counter: dict | None = None) -> object:
+                   fps: float | None = None, counter: dict | None = None,
+                   rest: str | None = None, changes: dict | None = None) -> object:
     """The config's models, tracking and inference settings, with one camera for ``video``
     (every model run as ``fmt`` when given; with the motion gate when ``motion``; at
-    ``fps`` when its header is wrong; ``counter``: line settings on every line)."""
-    base = load_settings(config)
-    data = counting_only(base.model_dump(mode="json"))
+    ``fps`` when its header is wrong; ``counter``: line settings on every line).
+
+    With ``rest``, a camera of the config: the video takes its place and the rest of the
+    config runs beside it (:func:`benchconfig.beside_the_rest`); ``changes``: settings
+    changed by dotted path (``bench_live.apply_variant``)."""
+    base = load_settings(config).model_dump(mode="json")
+    if changes:
+        base = apply_variant(base, changes)
+    camera = {"id": "eval", "url": str(video), "loop": False, "motion": {"enabled": motion},
+              "fps": fps,
+              "lines": [{"id": f"line{i}", "start": ln[:2], "end": ln[2:], "in_side": "right",
+                         **(counter or {})} for i, ln in enumerate(lines)]}
+    if rest:
+        try:
+            data = beside_the_rest(base, rest, camera)
+        except ValueError as exc:
+            raise ConfigError([f"{config}: --with-rest: {exc}"]) from exc
+        data["storage"]["path"] = str(db)
+        data["metrics"]["enabled"] = False
+        return validate_mapping(data, str(config))
+    data = counting_only(base)
     if model:
         data["models"] = [m for m in data["models"] if m["name"] == model]
         if not data["models"]:
@@ -56,12 +76,7 @@ def build_settings(config: Path, video: Path, lines: list[list[int]], db: Path,
         m["cameras"] = None
         if fmt:
             m["format"] = fmt
-    data["cameras"] = [{
-        "id": "eval", "url": str(video), "loop": False, "motion": {"enabled": motion},
-        "fps": fps,
-        "lines": [{"id": f"line{i}", "start": ln[:2], "end": ln[2:], "in_side": "right",
-                   **(counter or {})} for i, ln in enumerate(lines)],
-    }]
+    data["cameras"] = [camera]
     data["storage"]["path"] = str(db)
     data["metrics"]["enabled"] = False
     return validate_mapping(data, str(config))
@@ -89,17 +104,25 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
                                   args.model, getattr(args, "format", None),
                                   getattr(args, "motion", False),
                                   lab.known_rate(args.gt, getattr(args, "fps", None)),
-                                  counter_settings(getattr(args, "counter", None) or []))
+                                  counter_settings(getattr(args, "counter", None) or []),
+                                  getattr(args, "with_rest", None),
+                                  settings_changes(getattr(args, "set", None) or []))
         if getattr(args, "tracking", None):
             settings = settings.model_copy(update={"tracking": tracking_settings(  # type: ignore[attr-defined]
                 settings.tracking, args.tracking)})  # type: ignore[attr-defined]
+        rest = getattr(args, "with_rest", None)
+        # The rest of the config loops its files as the daemon does; the video plays once.
         app = App(settings, RunOptions(pace=realtime, lockstep=not realtime,  # type: ignore[arg-type]
-                                       loop_files=False))
+                                       loop_files=None if rest else False))
         t0 = time.monotonic()
         app.start()
-        app.wait_finished()
+        if rest:
+            wait_for_the_video(app)
+        else:
+            app.wait_finished()
         elapsed = time.monotonic() - t0
-        frames = app.loop.frames_processed if app.loop else 0
+        # The video's camera's own frames (with --with-rest the loop analyses others too).
+        frames = app.stats["eval"].total_frames
         pipeline = app.loop.pipelines["eval"] if app.loop else None
         app.stop()
     assert pipeline is not None
@@ -123,6 +146,23 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
         out["report_lines"] = rows[len(fixed):]
         out["reported"] = lab.summary([r["error"] for r in rows[len(fixed):]])  # type: ignore[misc]
     return out
+
+
+def settings_changes(items: list[str]) -> dict:
+    """``--set SETTING=VALUE`` items as one mapping of dotted settings."""
+    out: dict = {}
+    for item in items:
+        out.update(parse_variant(item))
+    return out
+
+
+def wait_for_the_video(app: App) -> None:
+    """Until the evaluated video has ended and the loop has taken its last frame (the
+    other cameras of ``--with-rest`` go on)."""
+    cam = app.cameras["eval"]
+    while not (cam.health.finished and not cam.slot.has_new()):
+        time.sleep(0.1)
+    time.sleep(1.0)  # the pass that took the last frame
 
 
 def lab_run(args: argparse.Namespace) -> dict[str, object]:
@@ -277,6 +317,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="play the video at its rate and analyse what the box keeps up with "
                     "(the loop skips frames as for a live camera; with --random-lines, the "
                     "reported half of the draws is counted too)")
+    ap.add_argument("--with-rest", metavar="CAMERA",
+                    help="with --realtime: the video takes the place of this camera of the "
+                    "config, and the config's other cameras, models and modules (face "
+                    "identity, plate reading) run beside it, as in the daemon")
+    ap.add_argument("--set", action="append", metavar="SETTING=VALUE",
+                    help="with --with-rest: a config setting changed by dotted path (repeat), "
+                    "e.g. anpr.worker_nice=0")
     ap.add_argument("--fps", type=float, metavar="F",
                     help="the video's frame rate, where its header is wrong (default: "
                     "frameRate of the seqinfo.ini beside --gt, else the header's)")
@@ -302,11 +349,16 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--fps {args.fps}: a frame rate between 0 and 240")
     if args.camera_every < 1 or (args.camera_every != 1 and not args.random_lines):
         ap.error("--camera-every needs a whole number of frames, 1 or more, and --random-lines")
+    if (args.with_rest or args.set) and not (args.realtime and args.with_rest
+                                             and not args.model):
+        ap.error("--with-rest needs --realtime and runs every model of the config (no "
+                 "--model); --set needs --with-rest")
     if (args.tracking or args.counter) and not (args.random_lines or args.realtime):
         ap.error("--counter and --tracking need --random-lines or --realtime")
     try:
         counter_settings(args.counter or [])
         tracking_settings(TrackingConfig(), args.tracking or [])
+        settings_changes(args.set or [])
         if args.gt.is_file():
             sequence_fps(args.gt)
     except ValueError as exc:

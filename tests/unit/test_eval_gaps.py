@@ -14,7 +14,7 @@ import supervision as sv
 from edge.analytics.groundtruth import sequence_fps
 from edge.config.base import CANONICAL_CLASSES
 from edge.config.models import TrackingConfig
-from tests.conftest import load_script
+from tests.conftest import ROOT, load_script
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +64,13 @@ def test_tracking_and_counter_overrides_are_validated_by_name(ec: ModuleType) ->
     (["--line", "0", "0", "9", "9", "--fps", "0"], "--fps 0.0: a frame rate"),
     (["--random-lines", "4", "--realtime", "--choose"], "--realtime plays the video as a"),
     (["--random-lines", "4", "--realtime", "--gaps", "2"], "--realtime plays the video"),
+    (["--line", "0", "0", "9", "9", "--with-rest", "pets"], "--with-rest needs --realtime"),
+    (["--line", "0", "0", "9", "9", "--realtime", "--with-rest", "pets", "--model", "person"],
+     "runs every model of the config (no --model)"),
+    (["--line", "0", "0", "9", "9", "--realtime", "--set", "anpr.threads=1"],
+     "--set needs --with-rest"),
+    (["--line", "0", "0", "9", "9", "--realtime", "--with-rest", "pets", "--set", "anpr"],
+     "write SETTING=VALUE"),
 ])
 def test_bad_arguments_are_named(ec: ModuleType, argv: list[str], message: str,
                                  capsys: pytest.CaptureFixture[str]) -> None:
@@ -125,3 +132,28 @@ def test_cached_detections_come_back_one_per_frame(lab: ModuleType, tmp_path: Pa
     assert list(back[3].class_id) == list(frames[3].class_id)
     lab.save_detections(tmp_path / "none.npz", [sv.Detections.empty()] * 2)
     assert [len(d) for d in lab.load_detections(tmp_path / "none.npz")] == [0, 0]
+
+
+def test_the_rest_of_the_config_runs_beside_the_video(tmp_path: Path) -> None:
+    """``--with-rest pets``: the video is the PETS camera's stand-in (its person model, the
+    evaluated lines), the street camera with its vehicle model and plate reading goes on,
+    with ``--set`` changes; sync, the API and the console are off; an unknown camera is
+    named."""
+    import doctest
+
+    from edge.config import ConfigError
+
+    ec = load_script("eval_counting")
+    doctest.testmod(load_script("benchconfig"), raise_on_error=True)
+    config = ROOT / "config" / "demo.yaml"
+    settings = ec.build_settings(config, tmp_path / "v.avi", [[0, 1, 9, 1]], tmp_path / "e.db",
+                                 None, fps=7.0, rest="pets",
+                                 changes={"anpr.worker_nice": 0})
+    assert [c.id for c in settings.cameras] == ["eval", "street"]
+    assert [(m.name, m.cameras) for m in settings.models] == [("person", ["eval"]),
+                                                               ("vehicle", ["street"])]
+    assert settings.cameras[0].lines[0].id == "line0" and settings.cameras[0].fps == 7.0
+    assert settings.anpr.enabled and settings.anpr.worker_nice == 0
+    assert not (settings.api.enabled or settings.ui.enabled or settings.metrics.enabled)
+    with pytest.raises(ConfigError, match="no camera 'gate' in the config"):
+        ec.build_settings(config, tmp_path / "v.avi", [], tmp_path / "e.db", None, rest="gate")
