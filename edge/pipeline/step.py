@@ -114,7 +114,8 @@ class CameraPipeline:
         site: the shared site occupancy.
         fps: the camera's frame rate (None: not known), which the tracker and the line
             counters time by unless ``tracking.frame_rate`` is set (the tracker assumes 10
-            when neither is known; the counters count frames as at their ``frames_at_fps``).
+            when neither is known; the counters count frames as at their ``frames_at_fps``);
+            :meth:`set_rate` changes it while the camera runs.
         heartbeat_s: longest gap between two ``occupancy_logs`` rows.
     """
 
