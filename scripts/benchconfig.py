@@ -2,12 +2,14 @@
 
 The demo config turns on identity, ANPR, the HTTP shim and the console so that `make run`
 shows every module; benchmarks and evaluations measure one thing at a time and must not bind
-the demo's ports.
+the demo's ports. Or, with :func:`beside_the_rest`, one camera is measured while the rest of
+the config runs beside it, as in the daemon.
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +59,30 @@ def beside_the_rest(data: dict[str, Any], camera_id: str, camera: dict[str, Any]
     for section in ("sync", "api", "ui"):
         data[section] = {**data.get(section, {}), "enabled": False}
     return data
+
+
+def settings_changes(items: list[str]) -> dict:
+    """``--set SETTING=VALUE`` items as one mapping of dotted settings."""
+    from bench_live import parse_variant
+
+    out: dict = {}
+    for item in items:
+        out.update(parse_variant(item))
+    return out
+
+
+def wait_for_the_video(app: Any, limit_s: float) -> None:
+    """Until the evaluated video has ended and the loop has taken its last frame (the
+    other cameras of ``--with-rest`` go on).
+
+    Raises:
+        RuntimeError: it has not ended after ``limit_s`` (a video that cannot be read)."""
+    cam = app.cameras["eval"]
+    deadline = time.monotonic() + limit_s
+    while not (cam.health.finished and not cam.slot.has_new()):
+        if time.monotonic() > deadline:
+            app.stop()
+            raise RuntimeError(f"the video has not ended after {limit_s:.0f} s: "
+                               f"{cam.health.last_error or 'no error from its camera'}")
+        time.sleep(0.1)
+    time.sleep(1.0)  # the pass that took the last frame

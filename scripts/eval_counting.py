@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_live import apply_variant, parse_variant
-from benchconfig import beside_the_rest, counting_only
+from bench_live import apply_variant
+from benchconfig import beside_the_rest, counting_only, settings_changes, wait_for_the_video
 from counting_floor import floor, foot_noise
 from counting_lab import count_error
 from counting_settings import counter_settings, tracking_settings
@@ -94,7 +94,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
     realtime = getattr(args, "realtime", False)
     fixed = [list(ln) for ln in args.line or []]
     drawn: list[list[int]] = []
-    width, height, _fps, total = lab.video_info(args.video) if realtime else (0, 0, 0.0, 0)
+    width, height, header_fps, total = lab.video_info(args.video) if realtime else (0, 0, 0.0, 0)
     if realtime and args.random_lines:
         drawn = [list(ln) for seed in args.seed
                  for ln in lab.random_lines(tracks, args.random_lines, seed, width, height)[1::2]]
@@ -117,7 +117,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
         t0 = time.monotonic()
         app.start()
         if rest:
-            wait_for_the_video(app)
+            wait_for_the_video(app, 4.0 * total / max(header_fps, 1.0) + 120.0)
         else:
             app.wait_finished()
         elapsed = time.monotonic() - t0
@@ -146,23 +146,6 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
         out["report_lines"] = rows[len(fixed):]
         out["reported"] = lab.summary([r["error"] for r in rows[len(fixed):]])  # type: ignore[misc]
     return out
-
-
-def settings_changes(items: list[str]) -> dict:
-    """``--set SETTING=VALUE`` items as one mapping of dotted settings."""
-    out: dict = {}
-    for item in items:
-        out.update(parse_variant(item))
-    return out
-
-
-def wait_for_the_video(app: App) -> None:
-    """Until the evaluated video has ended and the loop has taken its last frame (the
-    other cameras of ``--with-rest`` go on)."""
-    cam = app.cameras["eval"]
-    while not (cam.health.finished and not cam.slot.has_new()):
-        time.sleep(0.1)
-    time.sleep(1.0)  # the pass that took the last frame
 
 
 def lab_run(args: argparse.Namespace) -> dict[str, object]:
