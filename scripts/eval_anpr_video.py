@@ -94,11 +94,11 @@ def shared_models() -> Iterator[None]:
     cache: dict[tuple[Any, ...], Any] = {}
 
     def once(make: Any, name: str) -> Any:
-        def build(*args: Any) -> Any:
+        def build(*args: Any, **kwargs: Any) -> Any:
             key = (name, *(a.model_dump_json() if hasattr(a, "model_dump_json") else str(a)
-                           for a in args))
+                           for a in args), *sorted((k, str(v)) for k, v in kwargs.items()))
             if key not in cache:
-                cache[key] = make(*args)
+                cache[key] = make(*args, **kwargs)
             return cache[key]
         return build
 
