@@ -32,8 +32,6 @@ from edge.app import App, RunOptions
 from edge.config import ConfigError, validate_mapping
 from edge.telemetry import metrics
 
-log = logging.getLogger("bench_live")
-
 
 def parse_variant(text: str) -> dict[str, Any]:
     """``a.b=1,c=x`` as {"a.b": 1, "c": "x"} (values read as YAML); ``""``: no change.
