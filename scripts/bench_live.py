@@ -51,19 +51,30 @@ def parse_variant(text: str) -> dict[str, Any]:
 
 
 def apply_variant(data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the config mapping ``data`` with each dotted setting of ``changes`` set.
+    """A copy of the config mapping ``data`` with each dotted setting of ``changes`` set; a
+    number picks an item of a list (``models.0.refine.crop``).
 
     >>> apply_variant({"anpr": {"enabled": True}}, {"anpr.worker_nice": 0})
     {'anpr': {'enabled': True, 'worker_nice': 0}}
+    >>> apply_variant({"models": [{"name": "a"}]}, {"models.0.imgsz": 960})
+    {'models': [{'name': 'a', 'imgsz': 960}]}
     """
     out = json.loads(json.dumps(data))
     for key, value in changes.items():
-        node = out
+        node: Any = out
         *path, last = key.split(".")
         for name in path:
-            node = node.setdefault(name, {})
-            if not isinstance(node, dict):
+            if isinstance(node, list):
+                if not name.isdigit() or int(name) >= len(node):
+                    raise ValueError(f"--variant {key}: {name} is not an item of its list "
+                                     f"(0-{len(node) - 1})")
+                node = node[int(name)]
+            else:
+                node = node.setdefault(name, {})
+            if not isinstance(node, dict | list):
                 raise ValueError(f"--variant {key}: {name} is not a section")
+        if isinstance(node, list):
+            raise ValueError(f"--variant {key}: {path[-1]} is a list; name one of its items")
         node[last] = value
     return out
 

@@ -71,8 +71,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if model.refine is None:
         raise ConfigError([f"{args.config}: models: {model.name} has no refine"])
     cache = Path(args.cache)
-    run_as = ModelConfig(name=f"{model.name}.refine",
-                         **model.refine.model_dump(exclude={"match_iou", "near"}))
+    if model.refine.crop is not None:
+        raise ConfigError([f"{args.config}: models: {model.name}: refine.crop re-draws each box "
+                           "from its own crop; this replay needs the refiner's boxes of whole "
+                           "frames (remove crop)"])
+    run_as = model.refine.runner(f"{model.name}.refine")
     tracks = load_mot(args.gt)
     width, height, _fps, _n = lab.video_info(args.video)
     fps = lab.frame_rate(args.video, args.gt)

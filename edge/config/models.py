@@ -102,6 +102,35 @@ class RefineConfig(ModelRun):
     such a box (the refined feet matter only where a line or an edge decides something).
     ``None``: every box of every frame; also the HTTP shim and the evaluation scripts'
     detection caches, which have no camera."""
+    crop: int | None = Field(None, ge=32, le=1024)
+    """Run the refiner on a square crop around each box to re-draw, resized to this many
+    pixels, instead of on the whole frame at ``imgsz``: its cost follows the number of
+    people to re-draw, not the picture's size, and small people are seen as large as big
+    ones (README "Refining from crops"). ``None``: the whole frame."""
+    crop_margin: float = Field(0.25, ge=0.0, le=2.0)
+    """With ``crop``: the crop reaches at least this many of the box's larger side beyond it
+    on every side, so that a loosely drawn box still has the whole person inside."""
+    crop_zoom: float | None = Field(1.0, gt=0.0, le=10.0)
+    """With ``crop``: a crop shows a person at most this many times as large as the refiner
+    sees them in the whole picture at ``imgsz`` (a small person's crop is cut wider, with
+    more around them). ``None``: every crop is cut around its box alone, and a small person
+    fills it as a large one does."""
+
+    @field_validator("crop")
+    @classmethod
+    def _crop_stride(cls, v: int | None) -> int | None:
+        if v is not None and v % 32:
+            raise ValueError(f"must be a multiple of 32, got {v}")
+        return v
+
+    def runner(self, name: str) -> ModelConfig:
+        """The refiner as a model of its own (named ``name``): its weights and thresholds,
+        at the crop size when it runs on crops."""
+        run = self.model_dump(exclude={"match_iou", "near", "crop", "crop_margin",
+                                       "crop_zoom"})
+        if self.crop is not None:
+            run["imgsz"] = self.crop
+        return ModelConfig(name=name, **run)
 
 
 class ModelConfig(ModelRun):

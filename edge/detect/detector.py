@@ -19,7 +19,14 @@ import supervision as sv
 from edge.assets.catalog import MODELS
 from edge.config.models import CANONICAL_CLASSES, VEHICLE_CLASSES, ModelConfig
 from edge.detect.formats import choose_artifact
-from edge.detect.refine import near_segments, refine_boxes, refine_some
+from edge.detect.refine import (
+    boxes_from_crops,
+    crop_windows,
+    cut,
+    near_segments,
+    refine_boxes,
+    refine_some,
+)
 from edge.telemetry import metrics
 
 log = logging.getLogger(__name__)
@@ -166,10 +173,15 @@ class Detector:
         """The model that re-draws this one's boxes (``config.refine``), if any."""
         self._match_iou = 0.0
         self._near: float | None = None
+        self._crop: int | None = None
+        self._margin = 0.0
+        self._zoom: float | None = None
+        self._imgsz = 0
         if config.refine is not None:
             self._match_iou, self._near = config.refine.match_iou, config.refine.near
-            run = config.refine.model_dump(exclude={"match_iou", "near"})
-            self.refiner = Detector(ModelConfig(name=f"{config.name}.refine", **run),
+            self._crop, self._margin = config.refine.crop, config.refine.crop_margin
+            self._zoom, self._imgsz = config.refine.crop_zoom, config.refine.imgsz
+            self.refiner = Detector(config.refine.runner(f"{config.name}.refine"),
                                     models_dir, device, threads)
 
     @property
@@ -182,6 +194,9 @@ class Detector:
         """Run one dummy predict so the first real frame is not slow; return seconds."""
         t0 = time.perf_counter()
         self.predict([np.zeros((*shape, 3), dtype=np.uint8)])
+        if self.refiner is not None and (self._near is not None or self._crop is not None):
+            # a black frame has no box to re-draw: warm the refiner at what it will be shown
+            self.refiner.warmup(shape if self._crop is None else (self._crop, self._crop))
         return time.perf_counter() - t0
 
     def predict(self, images: Sequence[np.ndarray],
@@ -225,17 +240,52 @@ class Detector:
         """Re-draw the boxes near lines and edges with the refiner, which runs only on the
         images that have such boxes."""
         assert self.refiner is not None
-        if segments is None or self._near is None:
+        if (segments is None or self._near is None) and self._crop is None:
             return [refine_boxes(d, r, self._match_iou)
                     for d, r in zip(detections, self.refiner.predict(images), strict=True)]
-        masks = [near_segments(d, s, self._near)
-                 for d, s in zip(detections, segments, strict=True)]
+        if segments is None or self._near is None:
+            masks = [np.ones(len(d), bool) for d in detections]
+        else:
+            masks = [near_segments(d, s, self._near)
+                     for d, s in zip(detections, segments, strict=True)]
         todo = [i for i, m in enumerate(masks) if m.any()]
         metrics.REFINED_FRAMES.labels(self.name, "refined").inc(len(todo))
         metrics.REFINED_FRAMES.labels(self.name, "skipped").inc(len(images) - len(todo))
+        if self._crop is not None:
+            return self._refine_crops(images, detections, masks)
         out = list(detections)
         if todo:
             refined = self.refiner.predict([images[i] for i in todo])
             for i, r in zip(todo, refined, strict=True):
                 out[i] = refine_some(detections[i], r, masks[i], self._match_iou)
+        return out
+
+    def _least_window(self, shape: tuple[int, int]) -> float:
+        """The smallest crop window on a picture of ``shape`` (height, width): cut at the
+        crop size, it shows people ``crop_zoom`` times as large as the refiner would see them
+        in the whole picture at its ``imgsz``, and no larger (``None``: no least window)."""
+        if self._zoom is None or self._crop is None:
+            return 0.0
+        return self._crop * max(shape) / (self._zoom * self._imgsz)
+
+    def _refine_crops(self, images: Sequence[np.ndarray], detections: list[sv.Detections],
+                      masks: list[np.ndarray]) -> list[sv.Detections]:
+        """Re-draw the masked boxes each from a crop around it (``refine.crop``): one
+        batched predict over every crop of every image."""
+        assert self.refiner is not None and self._crop is not None
+        windows = [crop_windows(d.xyxy[m], self._margin, self._least_window(img.shape[:2]))
+                   for img, d, m in zip(images, detections, masks, strict=True)]
+        crops = [cut(img, w, self._crop)
+                 for img, ws in zip(images, windows, strict=True) for w in ws]
+        found = self.refiner.predict(crops) if crops else []
+        out, at = [], 0
+        for img, d, m, ws in zip(images, detections, masks, windows, strict=True):
+            if len(ws):
+                pool = boxes_from_crops(found[at:at + len(ws)], ws, self._crop, img.shape[:2])
+                # The refiner sees each person enlarged and is sure of most of them: its
+                # confidence says nothing the model's does not, and the tracker's thresholds
+                # read the model's (README "Refining from crops").
+                d = refine_some(d, pool, m, self._match_iou, own_confidence=True)
+            out.append(d)
+            at += len(ws)
         return out

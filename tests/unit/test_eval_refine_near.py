@@ -39,3 +39,17 @@ def test_a_model_without_a_refiner_is_named(tmp_path: Path, capsys) -> None:  # 
     rc = mod.main(["--config", str(ROOT / "config" / "demo.yaml"), "--model", "vehicle",
                    "--video", str(video), "--gt", str(gt), "--line", "0", "1", "2", "3"])
     assert rc == 2 and "vehicle has no refine" in capsys.readouterr().err
+
+
+def test_a_refiner_on_crops_is_named(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    mod = load_script("eval_refine_near")
+    video, gt = tmp_path / "v.avi", tmp_path / "gt.txt"
+    video.write_bytes(b"x")
+    gt.write_text("1,1,10,10,5,20,1,-1,-1,-1\n")
+    config = tmp_path / "crops.yaml"
+    config.write_text((ROOT / "config" / "demo.yaml").read_text().replace(
+        "      near: 1.5\n", "      near: 1.5\n      crop: 192\n"))
+    rc = mod.main(["--config", str(config), "--model", "person",
+                   "--video", str(video), "--gt", str(gt), "--line", "0", "1", "2", "3"])
+    assert rc == 2 and "refine.crop re-draws each box from its own crop" in \
+        capsys.readouterr().err
