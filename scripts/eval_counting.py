@@ -94,11 +94,14 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
     realtime = getattr(args, "realtime", False)
     fixed = [list(ln) for ln in args.line or []]
     drawn: list[list[int]] = []
+    choosing: list[list[int]] = []
     width, height, header_fps, total = lab.video_info(args.video) if realtime else (0, 0, 0.0, 0)
     if realtime and args.random_lines:
-        drawn = [list(ln) for seed in args.seed
-                 for ln in lab.random_lines(tracks, args.random_lines, seed, width, height)[1::2]]
-    lines = fixed + drawn
+        draws = [lab.random_lines(tracks, args.random_lines, seed, width, height)
+                 for seed in args.seed]
+        drawn = [list(ln) for d in draws for ln in d[1::2]]
+        choosing = [list(ln) for d in draws for ln in d[0::2]]
+    lines = fixed + drawn + choosing
     with tempfile.TemporaryDirectory() as tmp:
         settings = build_settings(args.config, args.video, lines, Path(tmp) / "eval.db",
                                   args.model, getattr(args, "format", None),
@@ -143,8 +146,11 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
         out["realtime"] = {"video_frames": total, "mean_gap": round(total / max(frames, 1), 2),
                            "last_gap": pipeline.frame_gap}
     if drawn:
-        out["report_lines"] = rows[len(fixed):]
-        out["reported"] = lab.summary([r["error"] for r in rows[len(fixed):]])  # type: ignore[misc]
+        report = rows[len(fixed):len(fixed) + len(drawn)]
+        out["report_lines"] = report
+        out["reported"] = lab.summary([r["error"] for r in report])  # type: ignore[misc]
+        # the other half too: a setting for live counting is chosen on it
+        out["choosing"] = lab.summary([r["error"] for r in rows[len(fixed) + len(drawn):]])  # type: ignore[misc]
     return out
 
 
@@ -363,11 +369,12 @@ def main(argv: list[str] | None = None) -> int:
         rt = result["realtime"]
         print(f"played at its rate: {result['frames']} of {rt['video_frames']} frames "  # type: ignore[index]
               f"analysed, 1 in {rt['mean_gap']} on average (last usual gap {rt['last_gap']:g})")  # type: ignore[index]
-    if "reported" in result:
-        s = result["reported"]
-        print(f"{s['lines']} reported random lines: mean {s['mean'] * 100:.1f} %, median "  # type: ignore[index]
-              f"{s['median'] * 100:.1f} %, 90th pct {s['p90'] * 100:.1f} %, worst "  # type: ignore[index]
-              f"{s['worst'] * 100:.1f} %")  # type: ignore[index]
+    for half in ("reported", "choosing"):
+        if half in result:
+            s = result[half]
+            print(f"{s['lines']} {half} random lines: mean {s['mean'] * 100:.1f} %, median "  # type: ignore[index]
+                  f"{s['median'] * 100:.1f} %, 90th pct {s['p90'] * 100:.1f} %, worst "  # type: ignore[index]
+                  f"{s['worst'] * 100:.1f} %")  # type: ignore[index]
     print(f"{'line':<22} {'true_in':>7} {'true_out':>8} {'in':>4} {'out':>4} {'error':>7}")
     for r in result["lines"]:  # type: ignore[union-attr]
         print(f"{' '.join(map(str, r['line'])):<22} {r['true_in']:>7} {r['true_out']:>8} "

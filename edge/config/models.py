@@ -107,7 +107,7 @@ class RefineConfig(ModelRun):
     pixels, instead of on the whole frame at ``imgsz``: its cost follows the number of
     people to re-draw, not the picture's size, and small people are seen as large as big
     ones (README "Refining from crops"). ``None``: the whole frame."""
-    crop_margin: float = Field(0.25, ge=0.0, le=2.0)
+    crop_margin: float = Field(0.5, ge=0.0, le=2.0)
     """With ``crop``: the crop reaches at least this many of the box's larger side beyond it
     on every side, so that a loosely drawn box still has the whole person inside."""
     crop_zoom: float | None = Field(1.0, gt=0.0, le=10.0)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 import supervision as sv
 
 from edge.analytics.groundtruth import load_mot_boxes
@@ -31,8 +32,9 @@ def feet_off(found: dict[int, np.ndarray], truth: dict[int, np.ndarray]) -> np.n
     return np.array(out)
 
 
+@pytest.mark.parametrize("crop", [None, 192], ids=["whole-frame", "crops"])
 def test_refined_boxes_keep_the_recall_and_sit_closer_to_the_feet(
-        pets_video: Path, person_model: Path, pose_model: Path) -> None:
+        pets_video: Path, person_model: Path, pose_model: Path, crop: int | None) -> None:
     truth = load_mot_boxes(require(SHARED_DATA / "counting" / "pets09_s2l1" / "gt.txt",
                                    "shared data missing"))
     cap = cv2.VideoCapture(str(pets_video))
@@ -47,7 +49,7 @@ def test_refined_boxes_keep_the_recall_and_sit_closer_to_the_feet(
                          classes={"Normal": "person", "Fall": "person"})
     plain = Detector(person, person_model.parent, "cpu")
     refined = Detector(person.model_copy(update={"refine": RefineConfig(
-        source=pose_model.name, imgsz=960)}), person_model.parent, "cpu")
+        source=pose_model.name, imgsz=960, crop=crop)}), person_model.parent, "cpu")
     assert refined.refiner is not None and plain.refiner is None
     before = {f: d.xyxy for f, d in zip(images, plain.predict(list(images.values())),
                                         strict=True)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import supervision as sv
 
 from tests.conftest import ROOT, load_script
@@ -41,15 +42,17 @@ def test_a_model_without_a_refiner_is_named(tmp_path: Path, capsys) -> None:  # 
     assert rc == 2 and "vehicle has no refine" in capsys.readouterr().err
 
 
-def test_a_refiner_on_crops_is_named(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_on_crops_the_boxes_near_the_line_take_their_redrawn_boxes() -> None:
     mod = load_script("eval_refine_near")
-    video, gt = tmp_path / "v.avi", tmp_path / "gt.txt"
-    video.write_bytes(b"x")
-    gt.write_text("1,1,10,10,5,20,1,-1,-1,-1\n")
-    config = tmp_path / "crops.yaml"
-    config.write_text((ROOT / "config" / "demo.yaml").read_text().replace(
-        "      near: 1.5\n", "      near: 1.5\n      crop: 192\n"))
-    rc = mod.main(["--config", str(config), "--model", "person",
-                   "--video", str(video), "--gt", str(gt), "--line", "0", "1", "2", "3"])
-    assert rc == 2 and "refine.crop re-draws each box from its own crop" in \
-        capsys.readouterr().err
+    base = [sv.Detections(xyxy=np.array([[100., 0, 140, 100], [300., 0, 340, 60]]),
+                          confidence=np.array([0.5, 0.6]), class_id=np.array([0, 0]))]
+    redrawn = [sv.Detections(xyxy=np.array([[101., 2, 139, 96], [301., 1, 339, 58]]),
+                             confidence=np.array([0.5, 0.6]), class_id=np.array([0, 0]))]
+    line = (0, 110, 768, 110)  # the first one's feet 10 px above it, the second's 50 px
+    got, share = mod.compose_crops(base, redrawn, line, 0.5)
+    assert got[0].xyxy.tolist() == [[101, 2, 139, 96], [300, 0, 340, 60]] and share == 0.5
+    assert base[0].xyxy[0].tolist() == [100, 0, 140, 100]  # the cache is left as it was
+    every, share_all = mod.compose_crops(base, redrawn, line, None)
+    assert every[0].xyxy.tolist() == redrawn[0].xyxy.tolist() and share_all == 1.0
+    with pytest.raises(ValueError, match="clear the cache"):
+        mod.compose_crops(base, [redrawn[0][:1]], line, None)
