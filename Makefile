@@ -74,8 +74,10 @@ eval: models media
 	    --random-lines 40 --seed 7 3 5 11 --realtime $$before || exit 1; done
 	# the same, with the rest of the demo running beside it (the street camera, its vehicle
 	# model, plate reading, face identity): the plate workers below the loop's priority
-	# (default) and as before (the loop's priority, ONNX Runtime on 2 threads)
-	for before in "" "--set anpr.worker_nice=0 --set anpr.threads=2"; do \
+	# (default) and as before (the loop's priority, ONNX Runtime on 2 threads); the person
+	# boxes re-drawn from crops (default) and by the refiner on the whole frame, as before
+	for before in "" "--set anpr.worker_nice=0 --set anpr.threads=2" \
+	    "--set models.0.refine.crop=null --set tracking.high_conf_threshold=0.3"; do \
 	  $(BIN)/python scripts/eval_counting.py --config $(CONFIG) \
 	    --video $(PETS)/vtest.avi --gt $(PETS)/gt.txt \
 	    --line 384 0 384 576 --line 0 300 768 300 --line 0 400 768 400 \
