@@ -59,7 +59,9 @@ def compose_crops(base: list[sv.Detections], redrawn: list[sv.Detections], line:
                   near: float | None) -> tuple[list[sv.Detections], float]:
     """With ``refine.crop`` each box is re-drawn from its own crop: each frame's boxes with
     those near ``line`` taken from ``redrawn`` (the same boxes, every one re-drawn), and the
-    share of boxes that would have been cut out and re-drawn."""
+    share of boxes that would have been cut out and re-drawn. (The daemon matches the boxes
+    found in the near boxes' crops alone; here those of every box's crop: a box re-drawn
+    from a neighbour's crop is rare, since each crop is centred on its own box.)"""
     segments = np.array([line], float)
     out, cut, boxes = [], 0, 0
     for b, r in zip(base, redrawn, strict=True):

@@ -105,8 +105,8 @@ class RefineConfig(ModelRun):
     crop: int | None = Field(None, ge=32, le=1024)
     """Run the refiner on a square crop around each box to re-draw, resized to this many
     pixels, instead of on the whole frame at ``imgsz``: its cost follows the number of
-    people to re-draw, not the picture's size, and small people are seen as large as big
-    ones (README "Refining from crops"). ``None``: the whole frame."""
+    people to re-draw, not the picture's size (README "Refining from crops"). ``None``: the
+    whole frame."""
     crop_margin: float = Field(0.5, ge=0.0, le=2.0)
     """With ``crop``: the crop reaches at least this many of the box's larger side beyond it
     on every side, so that a loosely drawn box still has the whole person inside."""

@@ -263,7 +263,7 @@ class Detector:
     def _least_window(self, shape: tuple[int, int]) -> float:
         """The smallest crop window on a picture of ``shape`` (height, width): cut at the
         crop size, it shows people ``crop_zoom`` times as large as the refiner would see them
-        in the whole picture at its ``imgsz``, and no larger (``None``: no least window)."""
+        in the whole picture at its ``imgsz``, and no larger (0 when ``crop_zoom`` is None)."""
         if self._zoom is None or self._crop is None:
             return 0.0
         return self._crop * max(shape) / (self._zoom * self._imgsz)
@@ -282,7 +282,7 @@ class Detector:
         for img, d, m, ws in zip(images, detections, masks, windows, strict=True):
             if len(ws):
                 pool = boxes_from_crops(found[at:at + len(ws)], ws, self._crop, img.shape[:2])
-                # The refiner sees each person enlarged and is sure of most of them: its
+                # Shown one person a crop, the refiner is sure of most of them: its
                 # confidence says nothing the model's does not, and the tracker's thresholds
                 # read the model's (README "Refining from crops").
                 d = refine_some(d, pool, m, self._match_iou, own_confidence=True)
