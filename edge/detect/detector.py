@@ -171,16 +171,7 @@ class Detector:
                  self.format, self.device, int((self.lookup >= 0).sum()))
         self.refiner: Detector | None = None
         """The model that re-draws this one's boxes (``config.refine``), if any."""
-        self._match_iou = 0.0
-        self._near: float | None = None
-        self._crop: int | None = None
-        self._margin = 0.0
-        self._zoom: float | None = None
-        self._imgsz = 0
         if config.refine is not None:
-            self._match_iou, self._near = config.refine.match_iou, config.refine.near
-            self._crop, self._margin = config.refine.crop, config.refine.crop_margin
-            self._zoom, self._imgsz = config.refine.crop_zoom, config.refine.imgsz
             self.refiner = Detector(config.refine.runner(f"{config.name}.refine"),
                                     models_dir, device, threads)
 
@@ -188,15 +179,18 @@ class Detector:
     def refines_near(self) -> bool:
         """True when the refiner runs only near lines and zone edges (``refine.near``), so
         ``predict`` wants each image's segments."""
-        return self.refiner is not None and self._near is not None
+        return (self.refiner is not None and self.config.refine is not None
+                and self.config.refine.near is not None)
 
     def warmup(self, shape: tuple[int, int] = (480, 640)) -> float:
         """Run one dummy predict so the first real frame is not slow; return seconds."""
         t0 = time.perf_counter()
         self.predict([np.zeros((*shape, 3), dtype=np.uint8)])
-        if self.refiner is not None and (self._near is not None or self._crop is not None):
+        r = self.config.refine
+        if self.refiner is not None and r is not None and (r.near is not None
+                                                           or r.crop is not None):
             # a black frame has no box to re-draw: warm the refiner at what it will be shown
-            self.refiner.warmup(shape if self._crop is None else (self._crop, self._crop))
+            self.refiner.warmup(shape if r.crop is None else (r.crop, r.crop))
         return time.perf_counter() - t0
 
     def predict(self, images: Sequence[np.ndarray],
@@ -239,53 +233,58 @@ class Detector:
                 segments: Sequence[np.ndarray | None] | None) -> list[sv.Detections]:
         """Re-draw the boxes near lines and edges with the refiner, which runs only on the
         images that have such boxes."""
-        assert self.refiner is not None
-        if (segments is None or self._near is None) and self._crop is None:
-            return [refine_boxes(d, r, self._match_iou)
+        how = self.config.refine
+        assert self.refiner is not None and how is not None
+        near, crop, match_iou = how.near, how.crop, how.match_iou
+        if (segments is None or near is None) and crop is None:
+            return [refine_boxes(d, r, match_iou)
                     for d, r in zip(detections, self.refiner.predict(images), strict=True)]
-        if segments is None or self._near is None:
+        if segments is None or near is None:
             masks = [np.ones(len(d), bool) for d in detections]
         else:
-            masks = [near_segments(d, s, self._near)
+            masks = [near_segments(d, s, near)
                      for d, s in zip(detections, segments, strict=True)]
         todo = [i for i, m in enumerate(masks) if m.any()]
         metrics.REFINED_FRAMES.labels(self.name, "refined").inc(len(todo))
         metrics.REFINED_FRAMES.labels(self.name, "skipped").inc(len(images) - len(todo))
-        if self._crop is not None:
+        if crop is not None:
             return self._refine_crops(images, detections, masks)
         out = list(detections)
         if todo:
             refined = self.refiner.predict([images[i] for i in todo])
             for i, r in zip(todo, refined, strict=True):
-                out[i] = refine_some(detections[i], r, masks[i], self._match_iou)
+                out[i] = refine_some(detections[i], r, masks[i], match_iou)
         return out
 
     def _least_window(self, shape: tuple[int, int]) -> float:
         """The smallest crop window on a picture of ``shape`` (height, width): cut at the
         crop size, it shows people ``crop_zoom`` times as large as the refiner would see them
         in the whole picture at its ``imgsz``, and no larger (0 when ``crop_zoom`` is None)."""
-        if self._zoom is None or self._crop is None:
+        r = self.config.refine
+        if r is None or r.crop_zoom is None or r.crop is None:
             return 0.0
-        return self._crop * max(shape) / (self._zoom * self._imgsz)
+        return r.crop * max(shape) / (r.crop_zoom * r.imgsz)
 
     def _refine_crops(self, images: Sequence[np.ndarray], detections: list[sv.Detections],
                       masks: list[np.ndarray]) -> list[sv.Detections]:
         """Re-draw the masked boxes each from a crop around it (``refine.crop``): one
         batched predict over every crop of every image."""
-        assert self.refiner is not None and self._crop is not None
-        windows = [crop_windows(d.xyxy[m], self._margin, self._least_window(img.shape[:2]))
+        assert self.refiner is not None and self.config.refine is not None
+        size, margin = self.config.refine.crop, self.config.refine.crop_margin
+        assert size is not None
+        windows = [crop_windows(d.xyxy[m], margin, self._least_window(img.shape[:2]))
                    for img, d, m in zip(images, detections, masks, strict=True)]
-        crops = [cut(img, w, self._crop)
+        crops = [cut(img, w, size)
                  for img, ws in zip(images, windows, strict=True) for w in ws]
         found = self.refiner.predict(crops) if crops else []
         out, at = [], 0
         for img, d, m, ws in zip(images, detections, masks, windows, strict=True):
             if len(ws):
-                pool = boxes_from_crops(found[at:at + len(ws)], ws, self._crop, img.shape[:2])
+                pool = boxes_from_crops(found[at:at + len(ws)], ws, size, img.shape[:2])
                 # Shown one person a crop, the refiner is sure of most of them: its
                 # confidence says nothing the model's does not, and the tracker's thresholds
                 # read the model's (README "Refining from crops").
-                d = refine_some(d, pool, m, self._match_iou, own_confidence=True)
+                d = refine_some(d, pool, m, self.config.refine.match_iou, own_confidence=True)
             out.append(d)
             at += len(ws)
         return out

@@ -111,12 +111,13 @@ def test_only_the_boxes_near_a_line_are_redrawn() -> None:
     assert base.xyxy[1].tolist() == [300, 100, 340, 200]  # the input is left as it was
 
 
-def bare_detector(near: float | None, crop: int | None = None) -> Detector:
-    """A Detector with no weights: only its refining step, set up as ``refine`` would."""
+def bare_detector(near: float | None, crop: int | None = None,
+                  zoom: float | None = None) -> Detector:
+    """A Detector with no weights: only its refining step, set up by its ``refine``."""
     detector = Detector.__new__(Detector)
-    detector.name, detector._match_iou, detector._near = "person", 0.5, near
-    detector._crop, detector._margin = crop, 0.25
-    detector._zoom, detector._imgsz = None, 960
+    detector.name = "person"
+    detector.config = ModelConfig(name="person", source="person.pt", refine=RefineConfig(
+        source="pose.pt", imgsz=960, near=near, crop=crop, crop_margin=0.25, crop_zoom=zoom))
     return detector
 
 
@@ -201,13 +202,11 @@ def test_each_box_is_redrawn_from_its_own_crop() -> None:
     assert out.xyxy[0] == pytest.approx([100, 100, 140, 220], abs=1.5)
     assert out.xyxy[1] == pytest.approx([150, 110, 190, 230], abs=1.5)
     assert out.xyxy[2] == pytest.approx([380, 40, 400, 160], abs=1.5)
-    # Their confidences stay the model's: the refiner, shown everyone enlarged, is sure of
+    # Their confidences stay the model's: the refiner, shown one person a crop, is sure of
     # nearly all of them, and the tracker's thresholds are set for the model's.
     assert out.confidence.tolist() == pytest.approx([0.4, 0.5, 0.3])
     # One predict, every crop at the crop size, whatever the picture's size.
     assert detector.refiner.shown == [(128, 128)] * 3  # type: ignore[attr-defined]
-    # The whole frame instead: the neighbours' boxes would be found as well; here each
-    # crop's own box is the one that overlaps it best.
     assert base.xyxy[0].tolist() == [92, 90, 150, 232]  # the input is left as it was
 
 
@@ -275,8 +274,7 @@ def test_a_small_persons_crop_is_cut_wider_so_they_are_not_enlarged() -> None:
     # crop cut at 192 then spans at least 80 px of the picture, at zoom 1.
     small = dets([[100, 100, 110, 120]], [0.4], [PERSON])   # 20 px: a 30 px window alone
     tall = dets([[100, 50, 160, 250]], [0.4], [PERSON])     # 200 px: 250 px, wider already
-    detector = bare_detector(near=None, crop=192)
-    detector._zoom = 1.0
+    detector = bare_detector(near=None, crop=192, zoom=1.0)
     detector.refiner = BrightBoxes()  # type: ignore[assignment]
     assert detector._least_window((300, 400)) == pytest.approx(80.0)
     img = np.zeros((300, 400, 3), np.uint8)
@@ -285,7 +283,9 @@ def test_a_small_persons_crop_is_cut_wider_so_they_are_not_enlarged() -> None:
     assert out[0].xyxy[0] == pytest.approx([100, 100, 110, 120], abs=1)
     assert detector.refiner.heights[0] == pytest.approx(48, abs=1)  # type: ignore[attr-defined]
     detector._refine([img], [tall], None)  # the tall one's own window is wider: 250 px
-    detector._zoom = None  # every crop around its box alone: the small one fills its crop
+    # every crop around its box alone: the small one fills its crop
+    detector.config = ModelConfig(name="person", source="person.pt", refine=RefineConfig(
+        source="pose.pt", imgsz=960, crop=192, crop_margin=0.25, crop_zoom=None))
     assert detector._least_window((300, 400)) == 0.0
     detector._refine([img], [small], None)
     assert detector.refiner.heights[-1] == pytest.approx(128, abs=5)  # 20 px x 192 / 30
